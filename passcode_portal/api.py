@@ -1,0 +1,73 @@
+"""The one place that turns errors into API answers.
+
+Every error body has the same shape, so tablets and other systems can rely on it:
+``{"code": <stable code>, "detail": <message in the user's language>, "fields": {...}}`` where
+``fields`` (present for validation errors) maps each bad input field to its messages, nested as
+the input is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from passcode_portal.errors import DomainError
+
+
+def _django_validation_fields(error: DjangoValidationError) -> dict[str, Any]:
+    if hasattr(error, "error_dict"):
+        return {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in error.error_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message)}
+        if exc.fields:
+            body["fields"] = {
+                k: [str(m) for m in (v if isinstance(v, list) else [v])]
+                for k, v in exc.fields.items()
+            }
+        return Response(body, status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        return Response(
+            {
+                "code": "validation_error",
+                "detail": _("Some fields are not valid."),
+                "fields": _django_validation_fields(exc),
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = {
+            "code": "validation_error",
+            "detail": _("Some fields are not valid."),
+            "fields": fields,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "code": codes if isinstance(codes, str) else "error",
+            "detail": str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.detail,
+        }
+    return response

@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class PortalConfig(AppConfig):
+    name = "passcode_portal"
+    verbose_name = "Pass-code portal"
+
+    def ready(self) -> None:
+        # kombu's filesystem transport does not create its folders; the embedded broker must
+        # work on a fresh checkout, for the web process and the worker alike.
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+                folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
+                if folder:
+                    Path(str(folder)).mkdir(parents=True, exist_ok=True)

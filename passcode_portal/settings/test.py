@@ -1,0 +1,16 @@
+"""Fast settings for the test suite: same database choice as base (SQLite, or DATABASE_URL)."""
+
+import base64
+import os
+
+from passcode_portal.settings.base import *  # noqa: F403
+from passcode_portal.settings.base import VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A fresh signing key per test process: tests never depend on a key on disk.
+PASS_SIGNING_KEY = "1:" + base64.b64encode(os.urandom(32)).decode()
+PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing-test.key"
+CELERY_TASK_ALWAYS_EAGER = False
+DEBUG = False

@@ -14,3 +14,24 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
     with django_db_blocker.unblock():
         call_command("load_regions", stdout=io.StringIO())
     yield
+
+
+@pytest.fixture
+def checkpoint(db: None) -> Any:
+    from tests.factories import CheckpointFactory
+
+    return CheckpointFactory(code="JZ-G55-N", name="二广高速焦作北站")
+
+
+@pytest.fixture
+def company(db: None) -> Any:
+    from tests.factories import CompanyFactory
+
+    return CompanyFactory()
+
+
+@pytest.fixture
+def dispatcher(company: Any) -> Any:
+    from tests.factories import dispatcher
+
+    return dispatcher(company)

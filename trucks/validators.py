@@ -137,7 +137,7 @@ _REGION_PATTERN = re.compile(r"^[1-9][0-9]{5}$")
 
 
 def validate_region_code(value: str) -> None:
-    if not _REGION_PATTERN.match(value or ""):
+    if not _REGION_PATTERN.fullmatch(value or ""):
         raise ValidationError(
             _("Enter a six-digit administrative region code (GB/T 2260), for example 410800."),
             code="invalid_region",

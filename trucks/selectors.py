@@ -1,0 +1,140 @@
+"""Reads on the registration side, always scoped to the acting user: another company's trip is
+not forbidden but absent (a 404), so ids reveal nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from passcode_portal.errors import NotFound
+from trucks import grading
+from trucks.models import Company, Pass, PassStatus, Policy, Region, Trip
+from trucks.roles import Role, roles_of
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def trips_visible_to(user: AnyUser) -> QuerySet[Trip]:
+    roles = roles_of(user)
+    trips = Trip.objects.all()
+    if roles & {Role.OFFICIAL, Role.ADMIN}:
+        return trips
+    scope = Q(pk__in=[])
+    if Role.DISPATCHER in roles:
+        membership = getattr(user, "company_membership", None)
+        if membership is not None:
+            scope |= Q(company_id=membership.company_id)
+    if Role.CONSIGNEE in roles:
+        membership = getattr(user, "company_membership", None)
+        if membership is not None:
+            scope |= Q(consignee_id=membership.company_id)
+    if Role.DRIVER in roles:
+        scope |= Q(driver__user=user)
+    return trips.filter(scope)
+
+
+def _with_details(trips: QuerySet[Trip]) -> QuerySet[Trip]:
+    return trips.select_related(
+        "vehicle", "driver", "company", "consignee", "origin_region", "entry_checkpoint"
+    ).prefetch_related(
+        "co_riders",
+        "travel_history",
+        Prefetch("passes", queryset=Pass.objects.order_by("-issued_at"), to_attr="pass_list"),
+    )
+
+
+def trip_list(
+    *,
+    user: AnyUser,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Trip]:
+    """Trips the user may see, newest planned arrival first, filtered by status and by the day
+    of planned arrival (inclusive)."""
+    trips = trips_visible_to(user)
+    if status:
+        trips = trips.filter(status=status)
+    if date_from:
+        trips = trips.filter(planned_arrival__date__gte=date_from)
+    if date_to:
+        trips = trips.filter(planned_arrival__date__lte=date_to)
+    return _with_details(trips).order_by("-planned_arrival", "-id")
+
+
+def trip_get(*, user: AnyUser, trip_id: int) -> Trip:
+    trip = _with_details(trips_visible_to(user)).filter(pk=trip_id).first()
+    if trip is None:
+        raise NotFound("not_found", _("No such trip."))
+    return trip
+
+
+def current_pass(trip: Trip) -> Pass | None:
+    """The active pass, else the most recent one (revoked, expired or completed)."""
+    passes: list[Pass] = getattr(trip, "pass_list", None) or list(
+        trip.passes.order_by("-issued_at")
+    )
+    for pass_ in passes:
+        if pass_.status == PassStatus.ACTIVE:
+            return pass_
+    return passes[0] if passes else None
+
+
+def pass_get(*, user: AnyUser, pass_id: int) -> Pass:
+    """A pass its trip's owners may see; checkpoint staff may see any pass's QR."""
+    passes = Pass.objects.select_related("trip", "trip__vehicle", "trip__driver")
+    if not roles_of(user) & {Role.STAFF}:
+        passes = passes.filter(trip__in=trips_visible_to(user))
+    pass_ = passes.filter(pk=pass_id).first()
+    if pass_ is None:
+        raise NotFound("not_found", _("No such pass."))
+    return pass_
+
+
+def pass_for_link(*, pass_id: int) -> Pass | None:
+    return (
+        Pass.objects.select_related(
+            "trip", "trip__vehicle", "trip__driver", "trip__entry_checkpoint", "trip__company"
+        )
+        .filter(pk=pass_id)
+        .first()
+    )
+
+
+def pass_explanations(pass_: Pass) -> list[dict[str, str]]:
+    """Each reason for the pass's colour in the active language, with what to do about it."""
+    codes = {c for r in pass_.reasons for c in r.get("regions", ())}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "full_name"))
+    rules = Policy.objects.filter(version=pass_.policy_version).first() or Policy()
+    return [grading.explain(r, region_names=names, rules=rules) for r in pass_.reasons]
+
+
+def regions_list(
+    *, parent: str | None = None, level: str | None = None, search: str | None = None
+) -> QuerySet[Region]:
+    regions = Region.objects.all()
+    if parent:
+        regions = regions.filter(parent_id=parent)
+    if level:
+        regions = regions.filter(level=level)
+    if search:
+        regions = regions.filter(Q(name__contains=search) | Q(code__startswith=search))
+    return regions.order_by("code")
+
+
+def consignees_list() -> QuerySet[Company]:
+    return Company.objects.filter(is_consignee=True).order_by("name")
+
+
+def can_see_full_id_numbers(user: AnyUser) -> bool:
+    """ID numbers are shown masked except to officials (DESIGN.md §7)."""
+    return bool(roles_of(user) & {Role.OFFICIAL, Role.ADMIN})
+
+
+def trip_summary(trip: Trip) -> dict[str, Any]:
+    """Small plain dict for lists and notifications."""
+    return {"id": trip.pk, "reference": trip.reference, "status": trip.status}

@@ -666,3 +666,50 @@ def passes_regrade_for_region(*, region: Region) -> int:
             with transaction.atomic():
                 changed += pass_regrade(pass_=pass_, policy=policy)
         last_id = chunk[-1].pk
+
+
+# ---------------------------------------------------------------------------------------------
+# A company's vehicles and drivers (dispatcher pages)
+
+
+def _company_of(actor: User) -> Company:
+    membership = getattr(actor, "company_membership", None)
+    if membership is None or Role.DISPATCHER not in roles_of(actor):
+        raise PermissionDenied("not_allowed", _("Only company dispatchers manage vehicles."))
+    company: Company = membership.company
+    return company
+
+
+@transaction.atomic
+def vehicle_add(*, actor: User, plate: str, description: str = "") -> Vehicle:
+    company = _company_of(actor)
+    errors = _Errors()
+    normalised = validators.normalise_plate(plate)
+    errors.check("plate", validators.validate_plate, normalised)
+    errors.raise_if_any()
+    vehicle, created = Vehicle.objects.get_or_create(
+        plate=normalised, defaults={"company": company, "description": description.strip()}
+    )
+    if not created:
+        if vehicle.company_id not in (None, company.pk):
+            raise DomainError(
+                "plate_taken",
+                _("This plate is registered to another company."),
+                fields={"plate": [_("This plate is registered to another company.")]},
+                status=409,
+            )
+        vehicle.company = company
+        vehicle.description = description.strip() or vehicle.description
+        vehicle.save(update_fields=["company", "description"])
+    return vehicle
+
+
+@transaction.atomic
+def driver_add(*, actor: User, person: PersonData) -> Driver:
+    company = _company_of(actor)
+    errors = _Errors()
+    for name, messages in _person_errors(person).items():
+        for message in messages:
+            errors.add(name, message)
+    errors.raise_if_any()
+    return _driver_upsert(company=company, person=_clean_person(person))

@@ -8,6 +8,7 @@ Django's ValidationError with a translated message and a stable code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -23,13 +24,20 @@ _PLATE_PATTERNS = (
     re.compile(rf"^[{PROVINCE_PREFIXES}][{_L}][DF][{_L}0-9][0-9]{{4}}$"),
     # Large new-energy plate (trucks, buses): 豫H12345D.
     re.compile(rf"^[{PROVINCE_PREFIXES}][{_L}][0-9]{{5}}[DF]$"),
+    # Cross-border vehicles of Hong Kong and Macau (粤Z…港, 粤Z…澳), seen at land ports.
+    re.compile(rf"^粤Z[{_L}0-9]{{4}}[港澳]$"),
 )
 _PLATE_SEPARATORS = re.compile(r"[\s·•.\-_]")
 
 
+def _nfkc(value: str) -> str:
+    """Chinese keyboards in full-width mode type Ｈ１２３ for H123; NFKC folds them back."""
+    return unicodedata.normalize("NFKC", value or "")
+
+
 def normalise_plate(value: str) -> str:
     """Upper-case and strip the separators people type or print (豫H·12345, 豫h 12345)."""
-    return _PLATE_SEPARATORS.sub("", value or "").upper()
+    return _PLATE_SEPARATORS.sub("", _nfkc(value)).upper()
 
 
 def validate_plate(value: str) -> None:
@@ -52,7 +60,7 @@ _ID_PATTERN = re.compile(r"^[1-9][0-9]{16}[0-9X]$")
 
 
 def normalise_id_number(value: str) -> str:
-    return (value or "").strip().upper()
+    return _nfkc(value).strip().upper()
 
 
 def id_number_check_character(first17: str) -> str:
@@ -66,11 +74,15 @@ def validate_id_number(value: str) -> None:
             _("Enter an 18-character resident ID number."), code="invalid_id_number"
         )
     try:
-        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(
             _("The date of birth in this ID number does not exist."), code="invalid_id_number"
         ) from None
+    if born > date.today() or born.year < 1900:
+        raise ValidationError(
+            _("The date of birth in this ID number is not possible."), code="invalid_id_number"
+        )
     if id_number_check_character(number[:17]) != number[17]:
         raise ValidationError(
             _("This ID number's check digit is wrong; please check the number."),
@@ -79,8 +91,9 @@ def validate_id_number(value: str) -> None:
 
 
 def mask_id_number(value: str) -> str:
-    """Show region and check character only: 410802********1234 style, as printed on receipts."""
-    if len(value) < 8:
+    """Show the first four and last four characters only (4108**********1234): enough for a
+    person to recognise their own number, too little to reuse it."""
+    if len(value) <= 8:
         return "*" * len(value)
     return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
 
@@ -93,7 +106,7 @@ _USCC_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{
 
 
 def normalise_uscc(value: str) -> str:
-    return (value or "").strip().upper()
+    return _nfkc(value).strip().upper()
 
 
 def uscc_check_character(first17: str) -> str:
@@ -114,7 +127,7 @@ _PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalise_phone(value: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", value or "")
+    digits = re.sub(r"[\s\-()]", "", _nfkc(value))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("86") and len(digits) == 13:
@@ -130,7 +143,9 @@ def validate_phone(value: str) -> None:
 
 
 def mask_phone(value: str) -> str:
-    return f"{value[:3]}****{value[-4:]}" if len(value) == 11 else value
+    if len(value) == 11:
+        return f"{value[:3]}****{value[-4:]}"
+    return "*" * max(len(value) - 4, 0) + value[-4:] if len(value) > 4 else "*" * len(value)
 
 
 _REGION_PATTERN = re.compile(r"^[1-9][0-9]{5}$")

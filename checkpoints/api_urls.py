@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from checkpoints import apis
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("checkpoints/", apis.CheckpointListApi.as_view(), name="api-checkpoint-list"),
+]

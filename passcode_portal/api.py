@@ -8,13 +8,14 @@ the input is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,14 +31,36 @@ def _django_validation_fields(error: DjangoValidationError) -> dict[str, Any]:
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The one error shape, for the OpenAPI schema."""
+
+    code = serializers.CharField(help_text="Stable error code, e.g. validation_error.")
+    detail = serializers.CharField(help_text="Message in the user's language.")
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # Declared here because ``fields`` is the serializer's own attribute.
+        fields["fields"] = serializers.DictField(
+            required=False,
+            help_text="For validation errors: messages per input field, nested as the input is.",
+        )
+        return fields
+
+
+def plain_fields(value: Any) -> Any:
+    """Field messages as JSON, nested as the input is: {"driver": {"id_number": ["..."]}}."""
+    if isinstance(value, Mapping):
+        return {str(key): plain_fields(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [str(message) for message in value]
+    return [str(value)]
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message)}
         if exc.fields:
-            body["fields"] = {
-                k: [str(m) for m in (v if isinstance(v, list) else [v])]
-                for k, v in exc.fields.items()
-            }
+            body["fields"] = plain_fields(exc.fields)
         return Response(body, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         return Response(

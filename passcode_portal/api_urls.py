@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from passcode_portal.auth_api import TokenObtainApi
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/token/", TokenObtainApi.as_view(), name="api-auth-token"),
+]

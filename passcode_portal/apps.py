@@ -9,6 +9,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Pass-code portal"
 
     def ready(self) -> None:
+        # WhiteNoise warns on every start when STATIC_ROOT is missing, as it is before the first
+        # collectstatic (development, tests); an empty folder is the truth it expects.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         # kombu's filesystem transport does not create its folders; the embedded broker must
         # work on a fresh checkout, for the web process and the worker alike.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):

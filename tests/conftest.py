@@ -45,3 +45,44 @@ def dispatcher(company: Any) -> Any:
     from tests.factories import dispatcher
 
     return dispatcher(company)
+
+
+@pytest.fixture
+def api_client() -> Any:
+    """DRF's test client; log in with ``force_authenticate`` or a token."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def trip_payload(checkpoint: Any) -> Any:
+    """Builds the JSON body of ``POST /api/v1/trips/``: a valid green trip, with overrides."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import valid_id_number, valid_phone, valid_plate
+
+    def build(**overrides: Any) -> dict[str, Any]:
+        now = timezone.now()
+        body: dict[str, Any] = {
+            "vehicle_plate": valid_plate(),
+            "driver": {"name": "李师傅", "id_number": valid_id_number(), "phone": valid_phone()},
+            "co_riders": [],
+            "origin_region": "320412",
+            "travel_history": ["320400"],
+            "destination_name": "焦作市某物流园",
+            "destination_address": "河南省焦作市解放区民主路1号",
+            "entry_checkpoint": checkpoint.code,
+            "planned_arrival": (now + timedelta(hours=6)).isoformat(),
+            "planned_departure": (now + timedelta(hours=30)).isoformat(),
+            "cargo_category": "daily_necessities",
+            "cargo_description": "蔬菜 20 吨",
+            "test_result": "negative",
+            "test_sampled_at": (now - timedelta(hours=10)).isoformat(),
+        }
+        body.update(overrides)
+        return body
+
+    return build

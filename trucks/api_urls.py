@@ -1,3 +1,21 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from trucks import apis
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("trips/", apis.TripListCreateApi.as_view(), name="api-trip-list"),
+    path("trips/<int:pk>/", apis.TripDetailApi.as_view(), name="api-trip-detail"),
+    path("trips/<int:pk>/cancel/", apis.TripCancelApi.as_view(), name="api-trip-cancel"),
+    path(
+        "trips/<int:pk>/test-result/",
+        apis.TripTestResultApi.as_view(),
+        name="api-trip-test-result",
+    ),
+    path("trips/<int:pk>/plate/", apis.TripPlateApi.as_view(), name="api-trip-plate"),
+    path("passes/<int:pk>/qr.png", apis.PassQrPngApi.as_view(), name="api-pass-qr-png"),
+    path("passes/<int:pk>/qr.svg", apis.PassQrSvgApi.as_view(), name="api-pass-qr-svg"),
+    path("regions/", apis.RegionListApi.as_view(), name="api-region-list"),
+    path("regions/<str:code>/", apis.RegionDetailApi.as_view(), name="api-region-detail"),
+    path("consignees/", apis.ConsigneeListApi.as_view(), name="api-consignee-list"),
+    path("keys/", apis.KeysApi.as_view(), name="api-keys"),
+]

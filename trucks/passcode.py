@@ -17,6 +17,7 @@ import binascii
 import os
 import re
 import struct
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -36,7 +37,7 @@ _HEADER = struct.Struct(">BII")
 _SIG_LEN = 64
 TOKEN_BYTES = _HEADER.size + _SIG_LEN
 TOKEN_LENGTH = 117
-_TOKEN_RE = re.compile(r"^[A-Z2-7]{117}$")
+_TOKEN_RE = re.compile(r"[A-Z2-7]{117}")
 
 
 class TokenError(Exception):
@@ -77,13 +78,21 @@ def _load_development_key(path: Path) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     value = "1:" + base64.b64encode(os.urandom(32)).decode()
+    # The key is written whole to a private (0600) temporary file and then linked into place.
+    # link() fails when the name exists, so when two processes start at once exactly one key
+    # wins and the loser reads it; nobody can read a half-written file, as a reader could
+    # between open(O_CREAT | O_EXCL) and write().
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = Path(tmp_name)
     try:
-        # O_EXCL: when two processes start at once, one writes and the other reads its key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(value + "\n")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(value + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
     return value
 
 
@@ -98,17 +107,29 @@ def keyring() -> Keyring:
         raise ImproperlyConfigured(
             "PASS_SIGNING_KEY must be '<key id>:<base64 of a 32-byte Ed25519 seed>'."
         ) from exc
-    public = {kid: private.public_key()}
+    active_public = private.public_key()
+    public = {kid: active_public}
     for item in settings.PASS_VERIFY_KEYS:
         try:
             old_kid_text, public_text = item.split(":", 1)
             old_kid = _parse_key_id(old_kid_text)
-            public[old_kid] = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_text))
+            old_key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_text))
         except (ValueError, binascii.Error) as exc:
             raise ImproperlyConfigured(
                 "PASS_VERIFY_KEYS items must be '<key id>:<base64 of a 32-byte public key>'."
             ) from exc
+        # Another key under the active key id would make every newly issued token fail to
+        # verify; listing the active public key itself (as a published key set does) is fine.
+        if old_kid == kid and _raw(old_key) != _raw(active_public):
+            raise ImproperlyConfigured(
+                f"PASS_VERIFY_KEYS gives key id {kid}, the id of PASS_SIGNING_KEY, another key."
+            )
+        public[old_kid] = old_key
     return Keyring(signing_key_id=kid, signing_key=private, public_keys=public)
+
+
+def _raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 @receiver(setting_changed)
@@ -142,9 +163,13 @@ def normalise(token: str) -> str:
 def decode(token: str) -> Claims:
     """Check a token's form and signature; raise TokenError, never anything else."""
     text = normalise(token) if isinstance(token, str) else ""
-    if not _TOKEN_RE.match(text):
+    if not _TOKEN_RE.fullmatch(text):
         raise TokenError("malformed")
     raw = base64.b32decode(text + "===")
+    # 117 characters carry 585 bits for 584 bits of token: b32decode ignores the spare low bit
+    # of the last character, so two texts would decode alike. Only the canonical one is ours.
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != text:
+        raise TokenError("malformed")
     header, signature = raw[: _HEADER.size], raw[_HEADER.size : TOKEN_BYTES]
     kid, pass_id, minutes = _HEADER.unpack(header)
     key = keyring().public_keys.get(kid)
@@ -169,7 +194,7 @@ def public_jwks() -> dict[str, Any]:
     ring = keyring()
     keys = []
     for kid, key in sorted(ring.public_keys.items()):
-        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        raw = _raw(key)
         keys.append(
             {
                 "kty": "OKP",

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from passcode_portal.errors import NotFound
 from trucks import grading
-from trucks.models import Company, Pass, PassStatus, Policy, Region, Trip
-from trucks.roles import Role, roles_of
+from trucks.models import Company, Driver, Pass, PassStatus, Policy, Region, Trip, Vehicle
+from trucks.roles import Role, is_official, roles_of
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -138,3 +138,100 @@ def can_see_full_id_numbers(user: AnyUser) -> bool:
 def trip_summary(trip: Trip) -> dict[str, Any]:
     """Small plain dict for lists and notifications."""
     return {"id": trip.pk, "reference": trip.reference, "status": trip.status}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads for the pages (trucks.views)
+
+
+def _checkpoint_model() -> Any:
+    # The checkpoint model belongs to the app above this one: reach it through the trip's field
+    # instead of importing it, so imports keep flowing one way (DESIGN.md §8).
+    return Trip._meta.get_field("entry_checkpoint").related_model
+
+
+def checkpoints_open() -> QuerySet[Any]:
+    """Checkpoints a trip may name as its entry: the active ones."""
+    model = _checkpoint_model()
+    return model._default_manager.filter(active=True).order_by("name")
+
+
+def checkpoints_of_staff(user: AnyUser) -> QuerySet[Any]:
+    """The checkpoints a staff account is assigned to (all of them for officials)."""
+    model = _checkpoint_model()
+    checkpoints = model._default_manager.order_by("name")
+    if is_official(user):
+        return checkpoints
+    if not user.is_authenticated or Role.STAFF not in roles_of(user):
+        return checkpoints.none()
+    return checkpoints.filter(staff_assignments__user=user).distinct()
+
+
+def driver_profile(user: AnyUser) -> Driver | None:
+    if not user.is_authenticated or Role.DRIVER not in roles_of(user):
+        return None
+    return Driver.objects.filter(user_id=user.pk).select_related("company").first()
+
+
+def company_of(user: AnyUser) -> Company | None:
+    """The company a dispatcher acts for; None for everyone else."""
+    if Role.DISPATCHER not in roles_of(user):
+        return None
+    membership = getattr(user, "company_membership", None)
+    return membership.company if membership is not None else None
+
+
+def trip_manageable_by(*, user: AnyUser, trip: Trip) -> bool:
+    """Whether the user may change the trip (new test result, plate, cancel): its own driver or
+    a dispatcher of its company. Consignees and officials see trips but do not change them."""
+    roles = roles_of(user)
+    if Role.DRIVER in roles and trip.driver.user_id == user.pk:
+        return True
+    company = company_of(user)
+    return company is not None and trip.company_id == company.pk
+
+
+def company_vehicles(*, company: Company) -> QuerySet[Vehicle]:
+    return Vehicle.objects.filter(company=company).order_by("plate")
+
+
+def company_drivers(*, company: Company) -> QuerySet[Driver]:
+    return Driver.objects.filter(company=company).order_by("name", "pk")
+
+
+def region_names(codes: list[str]) -> dict[str, str]:
+    """Full names of the given region codes, for showing picked regions back to the user."""
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "full_name"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads for the API (trucks.apis)
+
+
+def passes_explanations(passes: list[Pass]) -> dict[int, list[dict[str, str]]]:
+    """``pass_explanations`` for a page of passes in at most two queries (region names and
+    rule versions), so a trip list costs the same for one trip as for fifty. Green passes have
+    no reasons and cost nothing."""
+    explained = [p for p in passes if p.reasons]
+    codes = {c for p in explained for r in p.reasons for c in r.get("regions", ())}
+    names = (
+        dict(Region.objects.filter(code__in=codes).values_list("code", "full_name"))
+        if codes
+        else {}
+    )
+    versions = {p.policy_version for p in explained}
+    rules = {r.version: r for r in Policy.objects.filter(version__in=versions)} if versions else {}
+    return {
+        p.pk: [
+            grading.explain(r, region_names=names, rules=rules.get(p.policy_version) or Policy())
+            for r in p.reasons
+        ]
+        for p in passes
+    }
+
+
+def region_get(*, code: str) -> Region:
+    region = Region.objects.filter(pk=code).first()
+    if region is None:
+        raise NotFound("not_found", _("No such region."))
+    return region

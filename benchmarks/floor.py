@@ -1,0 +1,46 @@
+"""The floor: bare Django views, no middleware, no DRF, raw SQL on the same database.
+
+Each benchmark figure stands beside the same load against one of these views in the same run, so
+the ratio says what the product's own work costs over what Django and the database cost at all.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+
+@csrf_exempt
+def register_floor(request: HttpRequest) -> HttpResponse:
+    """Parse the same JSON body a registration sends, one indexed SELECT, one INSERT."""
+    body = json.loads(request.body)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM checkpoints_checkpoint WHERE code = %s", [body["entry_checkpoint"]]
+        )
+        row = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO bench_floor_row (plate, checkpoint_id, payload) VALUES (%s, %s, %s)"
+            " RETURNING id",
+            [body["vehicle_plate"], row[0] if row else None, request.body.decode()],
+        )
+        new_id = cursor.fetchone()[0]
+    return JsonResponse({"id": new_id}, status=201)
+
+
+def read_floor(request: HttpRequest, pk: int) -> HttpResponse:
+    """One indexed SELECT and a small body: what any GET of one row costs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, valid_until FROM trucks_pass WHERE id = %s", [pk])
+        row = cursor.fetchone()
+    return HttpResponse(repr(row).encode(), content_type="text/plain")
+
+
+urlpatterns = [
+    path("floor/register", register_floor),
+    path("floor/read/<int:pk>", read_floor),
+]

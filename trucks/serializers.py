@@ -1,0 +1,321 @@
+"""Input and output serializers of the registration API (``trucks.apis``).
+
+Input serializers check types only (strings, numbers, times, lists) and the sizes the database
+holds; every rule of the domain lives in ``trucks.services``, which reports all faults of a
+registration at once, nested as the input is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from trucks import links, selectors, services
+from trucks.models import (
+    CargoCategory,
+    Colour,
+    CoRider,
+    Driver,
+    Pass,
+    PassStatus,
+    Region,
+    RiskLevel,
+    TestResult,
+    Trip,
+    TripStatus,
+)
+from trucks.validators import mask_id_number
+
+# Times outside these years are typing mistakes. Refusing them here keeps the services' date
+# arithmetic (pass windows, test age) from overflowing, and the token's minute counter, which
+# starts in 1970, covers every time in between.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+# Upper bounds on list input, generous above the services' own limits (4 co-riders, 30 regions)
+# so that the services give the precise message while a huge list is refused before any work.
+_MAX_PEOPLE = 20
+_MAX_CODES = 100
+
+
+class TimeField(serializers.DateTimeField):
+    default_error_messages = {"out_of_range": _("Enter a time between the years 2000 and 2099.")}
+
+    def to_internal_value(self, value: Any) -> datetime:
+        result = super().to_internal_value(value)
+        if not _EARLIEST <= result < _LATEST:
+            self.fail("out_of_range")
+        return result
+
+
+def _choices_help(choices: list[tuple[str, Any]]) -> str:
+    return "One of: " + ", ".join(value for value, _label in choices) + "."
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+
+
+class PersonInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100, allow_blank=True)
+    id_number = serializers.CharField(max_length=32, allow_blank=True)
+    phone = serializers.CharField(max_length=32, allow_blank=True)
+
+
+class TripInputSerializer(serializers.Serializer[Any]):
+    vehicle_plate = serializers.CharField(max_length=32, allow_blank=True)
+    driver = PersonInputSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Required for dispatchers; a driver's own account may leave it out.",
+    )
+    co_riders = serializers.ListField(
+        child=PersonInputSerializer(), required=False, max_length=_MAX_PEOPLE
+    )
+    origin_region = serializers.CharField(
+        max_length=12, allow_blank=True, help_text="A region code (GB/T 2260)."
+    )
+    travel_history = serializers.ListField(
+        child=serializers.CharField(max_length=12, allow_blank=True),
+        required=False,
+        max_length=_MAX_CODES,
+        help_text="Region codes visited in the last 14 days.",
+    )
+    destination_name = serializers.CharField(max_length=200, allow_blank=True)
+    destination_address = serializers.CharField(max_length=300, allow_blank=True)
+    consignee = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Company id from GET /api/v1/consignees/.",
+    )
+    entry_checkpoint = serializers.CharField(
+        max_length=32,
+        allow_blank=True,
+        help_text="Checkpoint code from GET /api/v1/checkpoints/.",
+    )
+    planned_arrival = TimeField()
+    planned_departure = TimeField()
+    cargo_category = serializers.CharField(
+        max_length=32, allow_blank=True, help_text=_choices_help(CargoCategory.choices)
+    )
+    cargo_description = serializers.CharField(max_length=300, allow_blank=True)
+    test_result = serializers.CharField(
+        max_length=16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    )
+    test_sampled_at = TimeField(required=False, allow_null=True)
+    multi_entry = serializers.BooleanField(required=False, default=False)
+
+    def to_trip_data(self) -> services.TripData:
+        data = self.validated_data
+        driver = data.get("driver")
+        return services.TripData(
+            vehicle_plate=data["vehicle_plate"],
+            driver=services.PersonData(**driver) if driver is not None else None,
+            co_riders=tuple(services.PersonData(**p) for p in data.get("co_riders", ())),
+            origin_region=data["origin_region"],
+            travel_history=tuple(data.get("travel_history", ())),
+            destination_name=data["destination_name"],
+            destination_address=data["destination_address"],
+            consignee=data.get("consignee"),
+            entry_checkpoint=data["entry_checkpoint"],
+            planned_arrival=data["planned_arrival"],
+            planned_departure=data["planned_departure"],
+            cargo_category=data["cargo_category"],
+            cargo_description=data["cargo_description"],
+            test_result=data["test_result"],
+            test_sampled_at=data.get("test_sampled_at"),
+            multi_entry=data.get("multi_entry", False),
+        )
+
+
+class TripFilterSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=TripStatus.choices, required=False, allow_blank=True)
+    date_from = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"], help_text="Planned arrival on or after."
+    )
+    date_to = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"], help_text="Planned arrival on or before."
+    )
+
+
+class TestResultInputSerializer(serializers.Serializer[Any]):
+    test_result = serializers.CharField(
+        max_length=16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    )
+    test_sampled_at = TimeField(required=False, allow_null=True)
+
+
+class PlateInputSerializer(serializers.Serializer[Any]):
+    vehicle_plate = serializers.CharField(max_length=32, allow_blank=True)
+
+
+class RegionFilterSerializer(serializers.Serializer[Any]):
+    # The metaclass moves declared fields off the class, so this does not clash at run time
+    # with Field.parent (the enclosing serializer); mypy sees only the names.
+    parent = serializers.CharField(  # type: ignore[assignment]
+        required=False, max_length=12, help_text="Parent region code."
+    )
+    level = serializers.ChoiceField(choices=Region.Level.choices, required=False)
+    q = serializers.CharField(required=False, max_length=50, help_text="Name or code prefix.")
+
+
+class RegionRiskInputSerializer(serializers.Serializer[Any]):
+    risk_level = serializers.CharField(max_length=16, help_text=_choices_help(RiskLevel.choices))
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+class PersonOutputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    id_number = serializers.SerializerMethodField(
+        help_text="Masked (4 first and 4 last characters) except for officials."
+    )
+    phone = serializers.CharField()
+
+    def get_id_number(self, person: Driver | CoRider) -> str:
+        if self.context.get("full_id_numbers"):
+            return person.id_number
+        return mask_id_number(person.id_number)
+
+
+class ReasonSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="Stable reason code, e.g. no_test, test_stale.")
+    text = serializers.CharField(help_text="The reason, in the user's language.")
+    action = serializers.CharField(help_text="What to do about it, in the user's language.")
+
+
+class PassOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    token = serializers.SerializerMethodField(help_text="The signed token the QR code holds.")
+    colour = serializers.ChoiceField(choices=Colour.choices)
+    reasons = serializers.SerializerMethodField()
+    policy_version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=PassStatus.choices)
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+    qr_png = serializers.SerializerMethodField()
+    qr_svg = serializers.SerializerMethodField()
+    link = serializers.SerializerMethodField(
+        help_text="Signed, expiring link that opens the pass without an account."
+    )
+
+    def get_token(self, pass_: Pass) -> str:
+        return services.pass_token(pass_)
+
+    @extend_schema_field(ReasonSerializer(many=True))
+    def get_reasons(self, pass_: Pass) -> list[dict[str, str]]:
+        explanations: dict[int, list[dict[str, str]]] = self.context.get("explanations", {})
+        if pass_.pk in explanations:
+            return explanations[pass_.pk]
+        return selectors.pass_explanations(pass_)
+
+    def _absolute(self, name: str, pass_: Pass) -> str:
+        path = reverse(name, kwargs={"pk": pass_.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_qr_png(self, pass_: Pass) -> str:
+        return self._absolute("api-pass-qr-png", pass_)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_qr_svg(self, pass_: Pass) -> str:
+        return self._absolute("api-pass-qr-svg", pass_)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_link(self, pass_: Pass) -> str:
+        return links.pass_link_url(pass_)
+
+
+class TripOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=TripStatus.choices)
+    vehicle_plate = serializers.CharField(source="vehicle.plate")
+    driver = PersonOutputSerializer()
+    co_riders = PersonOutputSerializer(many=True)
+    origin_region = serializers.CharField(source="origin_region_id")
+    travel_history = serializers.SerializerMethodField()
+    destination_name = serializers.CharField()
+    destination_address = serializers.CharField()
+    consignee = serializers.IntegerField(source="consignee_id", allow_null=True)
+    entry_checkpoint = serializers.CharField(source="entry_checkpoint.code")
+    planned_arrival = serializers.DateTimeField()
+    planned_departure = serializers.DateTimeField()
+    cargo_category = serializers.ChoiceField(choices=CargoCategory.choices)
+    cargo_description = serializers.CharField()
+    test_result = serializers.ChoiceField(choices=TestResult.choices)
+    test_sampled_at = serializers.DateTimeField(allow_null=True)
+    multi_entry = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # "pass" is a Python keyword, so it cannot be declared as a class attribute.
+        fields["pass"] = serializers.SerializerMethodField(
+            method_name="get_pass", help_text="The current pass; null if none was issued."
+        )
+        return fields
+
+    def get_travel_history(self, trip: Trip) -> list[str]:
+        return [region.code for region in trip.travel_history.all()]
+
+    @extend_schema_field(PassOutputSerializer(allow_null=True))
+    def get_pass(self, trip: Trip) -> dict[str, Any] | None:
+        pass_ = selectors.current_pass(trip)
+        if pass_ is None:
+            return None
+        return PassOutputSerializer(pass_, context=self.context).data
+
+
+def trip_context(request: Any, trips: list[Trip]) -> dict[str, Any]:
+    """What TripOutputSerializer needs beyond the trips: the request (absolute URLs), whether to
+    show full ID numbers, and the pass explanations of the whole page, read at once."""
+    passes = [p for p in (selectors.current_pass(t) for t in trips) if p is not None]
+    return {
+        "request": request,
+        "full_id_numbers": selectors.can_see_full_id_numbers(request.user),
+        "explanations": selectors.passes_explanations(passes),
+    }
+
+
+class RegionOutputSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    full_name = serializers.CharField()
+    level = serializers.ChoiceField(choices=Region.Level.choices)
+    parent = serializers.CharField(  # type: ignore[assignment]  # see RegionFilterSerializer
+        source="parent_id", allow_null=True
+    )
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    risk_changed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConsigneeOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class JwksKeySerializer(serializers.Serializer[Any]):
+    kty = serializers.CharField()
+    crv = serializers.CharField()
+    use = serializers.CharField()
+    alg = serializers.CharField()
+    kid = serializers.CharField()
+    x = serializers.CharField(help_text="The raw public key, base64url without padding.")
+    active = serializers.BooleanField(help_text="Whether new tokens are signed with this key.")
+
+
+class KeysOutputSerializer(serializers.Serializer[Any]):
+    keys = JwksKeySerializer(many=True)
+    token_format = serializers.CharField()

@@ -386,10 +386,9 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     # One vehicle, one trip at a time: the vehicle row is locked so that two registrations for
     # the same plate cannot both pass the overlap check.
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-    valid_from, valid_until = pass_window(
-        policy=policy, arrival=data.planned_arrival, departure=data.planned_departure
+    _check_vehicle_free(
+        vehicle=vehicle, arrival=data.planned_arrival, departure=data.planned_departure
     )
-    _check_vehicle_free(vehicle=vehicle, valid_from=valid_from, valid_until=valid_until)
 
     driver = acting.driver or _driver_upsert(company=acting.company, person=driver_data)
     trip = Trip.objects.create(
@@ -424,15 +423,17 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
 
 
 def _check_vehicle_free(
-    *, vehicle: Vehicle, valid_from: datetime, valid_until: datetime, trip: Trip | None = None
+    *, vehicle: Vehicle, arrival: datetime, departure: datetime, trip: Trip | None = None
 ) -> None:
-    """Refuse (409) when another trip of the vehicle holds an active pass overlapping the
-    window. The caller holds the vehicle row locked."""
+    """Refuse (409) when another trip of the vehicle, still holding an active pass, is planned
+    to be in the city at an overlapping time. Planned times, not pass windows, are compared:
+    the windows' margins overlap for a truck that turns round within hours, which is normal.
+    The caller holds the vehicle row locked."""
     clashes = Pass.objects.filter(
         trip__vehicle=vehicle,
         status=PassStatus.ACTIVE,
-        valid_from__lt=valid_until,
-        valid_until__gt=valid_from,
+        trip__planned_arrival__lt=departure,
+        trip__planned_departure__gt=arrival,
     )
     if trip is not None:
         clashes = clashes.exclude(trip=trip)
@@ -653,13 +654,12 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
         # The corrected plate must not be on the road for another trip at the same time
         # (locked as in trip_register, so two corrections cannot both pass the check).
         vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-        if pass_ is not None:
-            _check_vehicle_free(
-                vehicle=vehicle,
-                valid_from=pass_.valid_from,
-                valid_until=pass_.valid_until,
-                trip=trip,
-            )
+        _check_vehicle_free(
+            vehicle=vehicle,
+            arrival=trip.planned_arrival,
+            departure=trip.planned_departure,
+            trip=trip,
+        )
         trip.vehicle = vehicle
         trip.save(update_fields=["vehicle", "updated_at"])
     return trip

@@ -18,6 +18,8 @@ VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 DJANGO_ENV = envstr("DJANGO_ENV", "development")
 DEBUG = envbool("DEBUG", DJANGO_ENV == "development")
 SECRET_KEY = envstr("SECRET_KEY", "django-insecure-development-only-key-never-use-in-production")
+# Old secret keys still accepted for signatures (pass links, sessions) after a rotation.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

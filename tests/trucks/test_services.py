@@ -588,7 +588,9 @@ def test_it_refuses_an_overlapping_trip_of_the_same_vehicle(
     assert list(error.fields) == ["vehicle_plate"]
 
 
-def test_the_windows_margins_count_towards_an_overlap(dispatcher: User, checkpoint: Any) -> None:
+def test_planned_times_not_window_margins_decide_an_overlap(
+    dispatcher: User, checkpoint: Any
+) -> None:
     plate = valid_plate()
     make_trip(
         dispatcher,
@@ -596,27 +598,27 @@ def test_the_windows_margins_count_towards_an_overlap(dispatcher: User, checkpoi
         vehicle_plate=plate,
         planned_arrival=hours(6, MINUTE),
         planned_departure=hours(30, MINUTE),
-    )  # window until +32 h
-    # Arriving 3 h after the departure: the new window opens at +31 h, inside the old one.
+    )  # pass window until +32 h
+    # Arriving one minute before the planned departure: the truck would be in two trips.
     assert (
         refused(
             dispatcher,
             checkpoint,
             vehicle_plate=plate,
-            planned_arrival=hours(33, MINUTE),
+            planned_arrival=hours(29, MINUTE) + timedelta(minutes=59),
             planned_departure=hours(40, MINUTE),
         ).code
         == "vehicle_busy"
     )
-    # Arriving 4 h after: the windows touch but do not overlap.
+    # Turning round an hour after departure is normal, though the windows' margins overlap.
     trip = make_trip(
         dispatcher,
         checkpoint,
         vehicle_plate=plate,
-        planned_arrival=hours(34, MINUTE),
+        planned_arrival=hours(31, MINUTE),
         planned_departure=hours(40, MINUTE),
     )
-    assert active_pass(trip).valid_from == hours(32, MINUTE)
+    assert active_pass(trip).valid_from == hours(29, MINUTE)
 
 
 def test_a_later_trip_of_the_same_vehicle_is_registered(dispatcher: User, checkpoint: Any) -> None:

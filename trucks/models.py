@@ -330,7 +330,8 @@ class Trip(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    history = HistoricalRecords(m2m_fields=[travel_history])
+    # The travel history is written once, at registration, so it needs no history of its own.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("trip")

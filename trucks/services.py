@@ -413,7 +413,9 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     trip.reference = trip_reference(trip)
     Trip.objects.filter(pk=trip.pk).update(reference=trip.reference)
     if history_codes:
-        trip.travel_history.set(Region.objects.filter(code__in=history_codes))
+        # One INSERT for the whole list (the codes were checked above).
+        through = Trip.travel_history.through
+        through.objects.bulk_create(through(trip=trip, region_id=c) for c in history_codes)
     CoRider.objects.bulk_create(
         CoRider(trip=trip, position=i, name=p.name, id_number=p.id_number, phone=p.phone)
         for i, p in enumerate(co_riders)

@@ -26,11 +26,12 @@ install: $(VENV)/.runtime node_modules/.package-lock.json
 install-dev: $(VENV)/.dev node_modules/.package-lock.json
 
 # Browser tests drive Debian's Chromium; it is installed from Debian's packages, never downloaded
-# by a test tool.
+# by a test tool. The CJK fonts make screenshots show Chinese text instead of empty boxes.
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
 run: install
 	$(BIN)/python manage.py migrate --noinput

@@ -203,6 +203,13 @@
       if (label) {
         label.htmlFor = selects.province.id;
       }
+      // The errors and help the server tied to the hidden input now describe the selects.
+      const described = input.getAttribute("aria-describedby");
+      if (described) {
+        Object.values(selects).forEach(function (select) {
+          select.setAttribute("aria-describedby", described);
+        });
+      }
       if (!canSelect) {
         return;
       }

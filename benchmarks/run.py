@@ -153,8 +153,9 @@ def _trip_body(checkpoint: str) -> str:
 
 
 _REGISTER_LUA = r"""
--- Every request registers a new plate: thread letter + a counter (豫A00001, 豫B00001, ...).
-local letters = {"A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M"}
+-- Every request registers a new plate: a letter for the run and thread, and a counter
+-- (豫A00001, 豫B00001, ...), so no two requests of any run name the same vehicle.
+local letters = {"A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "Q", "R"}
 local n = 0
 local threads = {}
 function setup(thread)
@@ -163,7 +164,7 @@ function setup(thread)
 end
 request = function()
   n = n + 1
-  local plate = "\232\177\171" .. letters[tid] .. string.format("%05d", n)
+  local plate = "\232\177\171" .. letters[tid + RUN * 2] .. string.format("%05d", n)
   local body = string.gsub(BODY, "PLATE", plate)
   return wrk.format("POST", PATH, HEADERS, body)
 end
@@ -267,6 +268,9 @@ def _wrk(port: int, script: str, seconds: int) -> dict[str, float]:
     }
 
 
+_runs = iter(range(100))
+
+
 def _load(
     env: dict[str, str],
     settings_module: str,
@@ -276,8 +280,10 @@ def _load(
 ) -> dict[str, float]:
     server = Server(env, settings_module, extra or {})
     try:
-        _wrk(server.port, script, 2)  # warm up: connections, imports, caches
-        return _wrk(server.port, script, seconds)
+        # Warm up (connections, imports, caches), then measure; each wrk run has its own RUN
+        # number, which the registration script folds into its plates.
+        _wrk(server.port, f"RUN = {next(_runs)}\n" + script, 2)
+        return _wrk(server.port, f"RUN = {next(_runs)}\n" + script, seconds)
     finally:
         server.stop()
 

@@ -14,3 +14,7 @@ PASS_SIGNING_KEY = "1:" + base64.b64encode(os.urandom(32)).decode()
 PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing-test.key"
 CELERY_TASK_ALWAYS_EAGER = False
 DEBUG = False
+
+# Connections opened by threads in tests (the live server, concurrency tests) must close when the
+# thread ends, or the test database cannot be dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -26,12 +26,14 @@ install: $(VENV)/.runtime node_modules/.package-lock.json
 install-dev: $(VENV)/.dev node_modules/.package-lock.json
 
 # Browser tests drive Debian's Chromium; it is installed from Debian's packages, never downloaded
-# by a test tool. The CJK fonts make screenshots show Chinese text instead of empty boxes.
+# by a test tool. The CJK fonts make screenshots show Chinese text instead of empty boxes;
+# gettext's xgettext lets the i18n test check that the catalogue covers every string.
 browser:
-	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
+	@{ command -v chromium >/dev/null && command -v xgettext >/dev/null && \
+	   fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
+	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk gettext; }
 
 run: install
 	$(BIN)/python manage.py migrate --noinput

@@ -2,11 +2,12 @@ from pathlib import Path
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
     name = "passcode_portal"
-    verbose_name = "Pass-code portal"
+    verbose_name = _("Pass-code portal")
 
     def ready(self) -> None:
         # WhiteNoise warns on every start when STATIC_ROOT is missing, as it is before the first

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint types pytest bench messages clean
+.PHONY: run test install install-dev browser lint types pytest bench bench-scan messages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,18 +27,20 @@ install-dev: $(VENV)/.dev node_modules/.package-lock.json
 
 # Browser tests drive Debian's Chromium; it is installed from Debian's packages, never downloaded
 # by a test tool. The CJK fonts make screenshots show Chinese text instead of empty boxes;
-# gettext's xgettext lets the i18n test check that the catalogue covers every string.
+# gettext's xgettext lets the i18n test check that the catalogue covers every string; ffmpeg
+# turns a pass's QR into the video the scan page's fake camera plays.
 browser:
 	@{ command -v chromium >/dev/null && command -v xgettext >/dev/null && \
-	   fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
+	   command -v ffmpeg >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk gettext; }
+	  $$SUDO apt-get install -y -qq chromium fonts-noto-cjk gettext ffmpeg; }
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_regions
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo_scans
 	@echo "Starting web at http://127.0.0.1:$(PORT), Celery worker and beat (Ctrl-C stops all)."
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A passcode_portal worker --loglevel=INFO --concurrency=2 & \
@@ -59,6 +61,9 @@ test: lint types pytest
 
 bench: install-dev
 	$(BIN)/python benchmarks/run.py
+
+bench-scan: install-dev
+	$(BIN)/python benchmarks/scan.py
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules

@@ -94,3 +94,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.detail,
         }
     return response
+
+
+def reject_surrogates(value: str) -> None:
+    """JSON may carry lone UTF-16 surrogates ("\\ud800"); no database can store them, so they
+    are refused as bad input (a 400) rather than failing on the way in (a 500)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise serializers.ValidationError(_("Remove the invalid characters.")) from None

@@ -10,6 +10,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    # The checkpoint API first: URLs resolve in order, and a scan is the most frequent request.
+    path("api/v1/", include("checkpoints.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -18,7 +20,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("passcode_portal.api_urls")),
     path("api/v1/", include("trucks.api_urls")),
-    path("api/v1/", include("checkpoints.api_urls")),
     path("checkpoints/", include("checkpoints.urls")),
     path("", include("trucks.urls")),
 ]

@@ -87,6 +87,10 @@ CHECKPOINTS: tuple[CheckpointSpec, ...] = (
 )
 
 
+# Where the demo's staff account is also a supervisor (may override a refusal, in writing).
+SUPERVISED_CHECKPOINT = "JZ-G55-N"
+
+
 @dataclass(frozen=True)
 class CompanySpec:
     key: str
@@ -175,7 +179,7 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("dispatcher", Role.DISPATCHER, "王建军", CARRIER.name),
     UserSpec("dispatcher2", Role.DISPATCHER, "刘桂英", f"{WHITELISTED.name} (whitelisted)"),
     UserSpec("consignee", Role.CONSIGNEE, "陈晓燕", PARK.name),
-    UserSpec("staff", Role.STAFF, "马卡口", "every demo checkpoint"),
+    UserSpec("staff", Role.STAFF, "马卡口", "every demo checkpoint, supervisor at JZ-G55-N"),
     UserSpec("official", Role.OFFICIAL, "指挥部", "dashboards, risk levels, whitelist, policy"),
     UserSpec("admin", Role.ADMIN, "管理员", "Django admin at /admin/ (superuser)"),
 )
@@ -213,6 +217,10 @@ class TripSpec:
 
 
 NEG = TestResult.NEGATIVE
+# The red trip's window is open now, so a demo scan meets its red code rather than "not yet
+# valid"; the trips in the past ended within the last day, so their scans can be recorded through
+# the real scan service, which judges a scan synced more than a day late at the time it arrives
+# (``checkpoints.demo``).
 # fmt: off
 # Positional fields: label, actor, plate, driver, origin, checkpoint, arrival and stay hours,
 # cargo category and description, test result and sample hour, destination (name, address).
@@ -233,7 +241,7 @@ TRIPS: tuple[TripSpec, ...] = (
         consignee="park",
     ),
     TripSpec(
-        "red (high-risk travel)", "dispatcher", "豫H77889", WANG, "410882", "JZ-S233-QY", 6, 12,
+        "red (high-risk travel)", "dispatcher", "豫H77889", WANG, "410882", "JZ-S233-QY", 2, 12,
         CargoCategory.ENERGY, "焦煤 32 吨（途经壶关）", NEG, -12, POWER_PLANT,
         travel_history=("140427",),
     ),
@@ -270,7 +278,7 @@ TRIPS: tuple[TripSpec, ...] = (
     TripSpec(
         "completed", "dispatcher", "豫H12345D", ZHANG, "410184", "JZ-G55-N", 45, 5,
         CargoCategory.DAILY_NECESSITIES, "面粉 15 吨", NEG, -2, JIAOZUO_PARK,
-        consignee="park", outcome="completed", shift_hours=-(45 + 48),
+        consignee="park", outcome="completed", shift_hours=-(45 + 20),
     ),
 )
 # fmt: on
@@ -322,9 +330,8 @@ def demo_load(*, now: datetime | None = None) -> DemoResult:
         _vehicle(plate, companies[company_key], description)
 
     checkpoints = [_checkpoint(spec) for spec in CHECKPOINTS]
-    staff_assignment = apps.get_model("checkpoints", "StaffAssignment")
     for checkpoint in checkpoints:
-        staff_assignment._default_manager.get_or_create(user=users["staff"], checkpoint=checkpoint)
+        _assign(users["staff"], checkpoint, supervisor=checkpoint.code == SUPERVISED_CHECKPOINT)
 
     # Risk levels before the trips, so their passes are graded against them.
     for code, level in RISK_LEVELS.items():
@@ -415,6 +422,17 @@ def _checkpoint(spec: CheckpointSpec) -> Any:
         code=spec.code, defaults={"name": spec.name, "kind": spec.kind, "region_id": spec.region}
     )
     return checkpoint
+
+
+def _assign(user: User, checkpoint: Any, *, supervisor: bool) -> None:
+    model = apps.get_model("checkpoints", "StaffAssignment")
+    assignment, _created = model._default_manager.get_or_create(
+        user=user, checkpoint=checkpoint, defaults={"supervisor": supervisor}
+    )
+    if supervisor and not assignment.supervisor:
+        # A database loaded before the demo had a supervisor.
+        assignment.supervisor = True
+        assignment.save(update_fields=["supervisor"])
 
 
 def _trip(

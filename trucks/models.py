@@ -269,6 +269,8 @@ class Trip(models.Model):
     # The number in the reference is the row id, so the reference is written just after the
     # insert; NULL (not "") keeps the unique constraint satisfied in between.
     reference = models.CharField(_("reference"), max_length=32, unique=True, null=True, blank=True)
+    # Foreign keys that lead a composite index in Meta get no index of their own: a trip row is
+    # rewritten at every entry and exit, and each index is one more write then.
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -276,6 +278,7 @@ class Trip(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="trips",
+        db_index=False,
     )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -286,10 +289,18 @@ class Trip(models.Model):
         related_name="+",
     )
     vehicle = models.ForeignKey(
-        Vehicle, verbose_name=_("vehicle"), on_delete=models.PROTECT, related_name="trips"
+        Vehicle,
+        verbose_name=_("vehicle"),
+        on_delete=models.PROTECT,
+        related_name="trips",
+        db_index=False,
     )
     driver = models.ForeignKey(
-        Driver, verbose_name=_("driver"), on_delete=models.PROTECT, related_name="trips"
+        Driver,
+        verbose_name=_("driver"),
+        on_delete=models.PROTECT,
+        related_name="trips",
+        db_index=False,
     )
     origin_region = models.ForeignKey(
         Region, verbose_name=_("origin"), on_delete=models.PROTECT, related_name="+"
@@ -306,6 +317,7 @@ class Trip(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="inbound_trips",
+        db_index=False,
     )
     entry_checkpoint = models.ForeignKey(
         "checkpoints.Checkpoint",
@@ -330,6 +342,11 @@ class Trip(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # When the loop closed step by step (set by the checkpoint's scans and the consignee); the
+    # lifecycle workers measure overdue trucks from these.
+    entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("arrival confirmed at"), null=True, blank=True)
+    exited_at = models.DateTimeField(_("exited at"), null=True, blank=True)
     # The travel history is written once, at registration, so it needs no history of its own.
     history = HistoricalRecords()
 

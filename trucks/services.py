@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
+from passcode_portal.ttlcache import TTLCache
 from trucks import grading, passcode, validators
 from trucks.models import (
     CargoCategory,
@@ -118,6 +119,15 @@ def policy_current() -> Policy:
             version=1, defaults={"note": "Default policy (DESIGN.md §4)"}
         )
     return policy
+
+
+_hot: TTLCache[Policy] = TTLCache(lambda: settings.HOT_CACHE_SECONDS)
+
+
+def policy_current_cached() -> Policy:
+    """The policy in force as the hot paths read it: kept a few seconds in the process
+    (HOT_CACHE_SECONDS), so a scan costs no query for it; a new policy applies that much later."""
+    return _hot.get_or_load("policy", policy_current)
 
 
 def pass_window(
@@ -622,6 +632,30 @@ def trip_set_test_result(
     errors.raise_if_any()
     trip.test_result = result
     trip.test_sampled_at = sampled_at if result != TestResult.NONE else None
+    trip.save(update_fields=["test_result", "test_sampled_at", "updated_at"])
+    pass_ = _active_pass(trip)
+    if pass_ is not None:
+        pass_.trip = trip
+        pass_regrade(pass_=pass_)
+    return trip
+
+
+@transaction.atomic
+def trip_record_landing_test(*, trip: Trip, result: str, sampled_at: datetime) -> Trip:
+    """A landing test (落地核酸) taken at a checkpoint becomes the trip's latest test and
+    regrades its pass at once. Checkpoint staff record it (``checkpoints.services``), who may not
+    otherwise change a trip; a result older than the one on file changes nothing."""
+    trip = Trip.objects.select_for_update().get(pk=trip.pk)
+    if result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
+        raise DomainError(
+            "validation_error",
+            _("Some fields are not valid."),
+            fields={"result": [_("Choose negative or positive.")]},
+        )
+    if trip.test_sampled_at is not None and sampled_at < trip.test_sampled_at:
+        return trip
+    trip.test_result = result
+    trip.test_sampled_at = sampled_at
     trip.save(update_fields=["test_result", "test_sampled_at", "updated_at"])
     pass_ = _active_pass(trip)
     if pass_ is not None:

@@ -85,6 +85,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has no row locks: take the write lock when a transaction starts, so two scans of
+    # one pass are decided one after the other, as SELECT ... FOR UPDATE does on PostgreSQL.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = envstr("REDIS_URL")
@@ -128,7 +134,18 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# npm packages the pages load are served from node_modules under a prefix (never copied into the
+# tree): the scan page's QR decoder, an ES module, and the .wasm it loads. The .wasm must be the
+# zxing-wasm build barcode-detector pins (its JS glue fails on another); npm hoists that copy to
+# the top level unless another package pins a different zxing-wasm, then it stays nested.
+_ZXING_WASM = BASE_DIR / "node_modules" / "barcode-detector" / "node_modules" / "zxing-wasm"
+if not _ZXING_WASM.is_dir():
+    _ZXING_WASM = BASE_DIR / "node_modules" / "zxing-wasm"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/barcode-detector", BASE_DIR / "node_modules" / "barcode-detector" / "dist" / "es"),
+    ("vendor/zxing-wasm", _ZXING_WASM / "dist" / "reader"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -136,7 +153,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "passcode_portal.auth.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -144,7 +161,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "passcode_portal.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"auth": envstr("THROTTLE_AUTH", "20/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": envstr("THROTTLE_AUTH", "20/min"),
+        # Per staff account: a handheld scanner reads a few codes a second at the most.
+        "scan": envstr("THROTTLE_SCAN", "300/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Truck pass-code portal API",
@@ -199,6 +220,12 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "passcode@localhost")
 PASS_SIGNING_KEY = envstr("PASS_SIGNING_KEY")
 PASS_VERIFY_KEYS = envlist("PASS_VERIFY_KEYS")
 PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing.key"
+
+# Seconds that values read on every request are kept in each process (passcode_portal.ttlcache):
+# the user behind an API token, checkpoints by code, the policy in force. A change (a revoked
+# token, a new policy) reaches every process at the latest this much later.
+API_AUTH_CACHE_SECONDS = envint("API_AUTH_CACHE_SECONDS", 30)
+HOT_CACHE_SECONDS = envint("HOT_CACHE_SECONDS", 30)
 
 # Trip references read like JZ-20261123-000123: the issuing city's prefix, the day, a number.
 TRIP_REFERENCE_PREFIX = envstr("TRIP_REFERENCE_PREFIX", "JZ")

@@ -18,3 +18,7 @@ DEBUG = False
 # Connections opened by threads in tests (the live server, concurrency tests) must close when the
 # thread ends, or the test database cannot be dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
+# Nothing is kept between requests in tests unless a test asks for it.
+API_AUTH_CACHE_SECONDS = 0
+HOT_CACHE_SECONDS = 0

@@ -83,3 +83,75 @@ def open_page(chromium: Any, live_server: Any, viewport: dict[str, int]) -> Any:
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.set_default_timeout(15_000)
     return page
+
+
+# ---------------------------------------------------------------------------------------------
+# A fake camera for the scan page (shared/notes/browser-qr.md): Chromium plays a .y4m video as
+# its camera, so the page's QR decoder reads a real pass. The video is a launch flag, so each
+# video gets a browser of its own.
+
+FAKE_CAMERA_ARGS = [
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+
+
+def qr_video(png: bytes, folder: Path) -> Path:
+    """A 3-second video of the QR image, centred on white, as Chromium's fake camera plays it
+    (looped). Nearest-neighbour scaling keeps the modules sharp."""
+    import subprocess
+
+    image = folder / "qr.png"
+    video = folder / "qr.y4m"
+    image.write_bytes(png)
+    subprocess.run(  # noqa: S603 - fixed arguments, files made by the test
+        [  # noqa: S607 - Debian's ffmpeg, installed by `make browser`
+            "ffmpeg",
+            "-y",
+            "-loglevel",
+            "error",
+            "-loop",
+            "1",
+            "-i",
+            str(image),
+            "-t",
+            "3",
+            "-r",
+            "10",
+            "-vf",
+            "scale=400:400:flags=neighbor,pad=640:480:(ow-iw)/2:(oh-ih)/2:white,format=yuv420p",
+            str(video),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return video
+
+
+@pytest.fixture
+def camera_chromium(allow_orm_beside_playwright: None) -> Iterator[Any]:
+    """Launches Chromium with a fake camera playing the given video: ``camera_chromium(video)``.
+    Used instead of the ``chromium`` fixture (one Playwright per test)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browsers: list[Any] = []
+
+        def launch(video: Path) -> Any:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    *CHROMIUM_ARGS,
+                    *FAKE_CAMERA_ARGS,
+                    f"--use-file-for-fake-video-capture={video}",
+                ],
+            )
+            browsers.append(browser)
+            return browser
+
+        yield launch
+        for browser in browsers:
+            browser.close()

@@ -4,6 +4,7 @@ service-owned rows stay guarded, and nobody else gets in."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -13,8 +14,10 @@ from django.core.management import call_command
 from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from checkpoints.models import Alert, Checkpoint, ScanEvent, StaffAssignment, WalkIn
 from trucks import services
 from trucks.models import Pass, PassStatus, Policy, Region, Trip
 
@@ -32,7 +35,9 @@ def sign_in(client: Client, username: str) -> None:
 
 @pytest.fixture
 def admin_client(client: Client) -> Client:
+    # The demo's scans, alerts and walk-ins too: every model of ours holds a row.
     call_command("load_demo", "--force", stdout=io.StringIO())
+    call_command("load_demo_scans", "--force", stdout=io.StringIO())
     sign_in(client, "admin")
     return client
 
@@ -136,6 +141,64 @@ def test_a_policy_change_is_a_new_version(admin_client: Client) -> None:
     edit = admin_client.post(_url(Policy, "change", current.pk), {"test_max_age_hours": 1})
     assert edit.status_code == 403
     assert admin_client.post(_url(Policy, "delete", current.pk)).status_code == 403
+
+
+def test_scans_and_walk_ins_are_read_only_records(admin_client: Client) -> None:
+    for model in (ScanEvent, WalkIn):
+        obj = model._default_manager.order_by("pk").first()
+        assert obj is not None
+        page = admin_client.get(_url(model, "change", obj.pk)).content.decode()
+        assert 'name="_save"' not in page
+        assert admin_client.post(_url(model, "change", obj.pk), {}).status_code == 403
+        assert admin_client.post(_url(model, "delete", obj.pk)).status_code == 403
+
+
+def test_alerts_are_marked_resolved_with_who_and_when(admin_client: Client) -> None:
+    earlier = Alert.objects.get(kind=Alert.Kind.RED_CODE)
+    official = User.objects.get(username="official")
+    resolved_at = timezone.now() - timedelta(hours=1)
+    Alert.objects.filter(pk=earlier.pk).update(resolved_at=resolved_at, resolved_by=official)
+    selected = list(Alert.objects.values_list("pk", flat=True))
+    assert len(selected) >= 2
+
+    response = admin_client.post(
+        _url(Alert, "changelist"),
+        {"action": "mark_resolved", "_selected_action": selected},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    (message,) = response.context["messages"]
+    assert str(message).startswith(f"{len(selected) - 1} ")
+    admin = User.objects.get(username="admin")
+    for alert in Alert.objects.exclude(pk=earlier.pk):
+        assert alert.resolved_by == admin and alert.resolved_at is not None
+    # An alert resolved before keeps who resolved it and when.
+    earlier.refresh_from_db()
+    assert earlier.resolved_by == official and earlier.resolved_at == resolved_at
+    open_only = admin_client.get(_url(Alert, "changelist"), {"state": "open"})
+    assert open_only.context["cl"].result_count == 0
+
+
+def test_an_alert_takes_a_note_but_keeps_its_facts(admin_client: Client) -> None:
+    alert = Alert.objects.get(kind=Alert.Kind.ALREADY_INSIDE)
+    response = admin_client.post(
+        _url(Alert, "change", alert.pk),
+        {"note": "司机承认借用通行码，已处理", "kind": "red_code", "_save": "1"},
+    )
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.note == "司机承认借用通行码，已处理"
+    assert alert.kind == Alert.Kind.ALREADY_INSIDE
+
+
+def test_a_supervisor_is_shown_and_set_on_the_checkpoint(admin_client: Client) -> None:
+    listing = admin_client.get(_url(StaffAssignment, "changelist"), {"supervisor__exact": "1"})
+    assert [a.checkpoint.code for a in listing.context["cl"].result_list] == ["JZ-G55-N"]
+    change = admin_client.get(
+        _url(Checkpoint, "change", Checkpoint.objects.get(code="JZ-G55-N").pk)
+    )
+    assert 'name="staff_assignments-0-supervisor"' in change.content.decode()
 
 
 @pytest.mark.parametrize("username", ["driver", "official"])

@@ -1,0 +1,156 @@
+"""Checkpoint pages: the staff member's checkpoints, one checkpoint, and the scan page the tablet
+at the checkpoint runs all day (DESIGN.md §3 flow 2). The scan page is a shell: the verdicts come
+from the scan API (``checkpoints.apis``), called by static/js/scan.js with the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from checkpoints import selectors, services
+from checkpoints.models import Checkpoint, Direction, LandingTest, Reason, Verdict, WalkIn, Warning
+from passcode_portal.errors import NotFound
+from trucks import selectors as trucks_selectors
+
+# The scan page runs no inline script or style. 'wasm-unsafe-eval' lets the QR decoder compile
+# its WebAssembly (without it barcode-detector hangs, see shared/notes/browser-qr.md); the
+# camera stream is attached with srcObject and needs no media-src of its own.
+SCAN_PAGE_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self'",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@login_required
+def checkpoint_index(request: HttpRequest) -> HttpResponse:
+    checkpoints = trucks_selectors.checkpoints_of_staff(request.user)
+    return render(request, "checkpoints/index.html", {"checkpoints": checkpoints})
+
+
+@login_required
+def checkpoint_detail(request: HttpRequest, code: str) -> HttpResponse:
+    # Another checkpoint's page is absent rather than forbidden, like another company's trip.
+    checkpoint = trucks_selectors.checkpoints_of_staff(request.user).filter(code=code).first()
+    if checkpoint is None:
+        raise Http404
+    user = request.user
+    may_scan = isinstance(user, User) and services.staff_may_scan(user=user, checkpoint=checkpoint)
+    return render(
+        request, "checkpoints/detail.html", {"checkpoint": checkpoint, "may_scan": may_scan}
+    )
+
+
+def _scan_texts() -> dict[str, Any]:
+    """Everything scan.js shows in words, translated here with the page: the API's codes are
+    the keys, so the script never carries text of its own."""
+    return {
+        "verdicts": {
+            Verdict.ADMIT: _("Admit"),
+            Verdict.ADMIT_WITH_TEST: _("Landing test, then admit"),
+            Verdict.REFUSE: _("Do not admit"),
+        },
+        # Short words for the list of last scans.
+        "verdicts_short": {
+            Verdict.ADMIT: _("Admitted"),
+            Verdict.ADMIT_WITH_TEST: _("Landing test"),
+            Verdict.REFUSE: _("Refused"),
+        },
+        "reasons": {code: str(label) for code, label in Reason.choices},
+        "warnings": {code: str(label) for code, label in Warning.choices},
+        "directions": {code: str(label) for code, label in Direction.choices},
+        "landing": {code: str(label) for code, label in LandingTest.choices},
+        "outcomes": {code: str(label) for code, label in WalkIn.Outcome.choices},
+        "colours": {
+            "green": _("Green code"),
+            "yellow": _("Yellow code"),
+            "red": _("Red code"),
+        },
+        "pending": _("Checking the pass…"),
+        "not_sent": _("Not sent yet"),
+        "not_accepted": _("Scan not accepted"),
+        "slow": _("The server is slow to answer; still waiting…"),
+        "failed": _("No answer from the server. The scan is kept and will be sent again."),
+        "offline": _("This tablet is offline. The scan is kept and will be sent when it is back."),
+        "queued": _("Waiting to be sent"),
+        "no_connection": _("No connection."),
+        "sending": _("Sending…"),
+        "will_sync": _("Not sent yet: %(count)s. They are sent again automatically."),
+        "synced": _("Sent: %(plate)s, %(verdict)s"),
+        "duplicate": _("This pass is being checked already."),
+        "session": _("You are signed out. Sign in again; the scan is kept."),
+        "replayed": _("This scan was already answered; showing that answer."),
+        "confirmed": _("Plate and persons confirmed."),
+        "landing_note": _("Landing test: %(state)s"),
+        "overridden": _("Admitted by a supervisor's override."),
+        "walk_in_saved": _("Walk-in recorded: %(plate)s, %(outcome)s."),
+        "no_match": _("No pass for today under %(query)s."),
+        "lookup_failed": _("The search failed: %(detail)s"),
+        "valid_until": _("valid until %(time)s"),
+        "not_registered": _("Not registered"),
+        "camera": {
+            "starting": _("Starting the camera…"),
+            "loading": _("Loading the QR decoder…"),
+            "ready": _("Hold the pass code in front of the camera."),
+            "stopped": _("Camera off."),
+            "insecure": _("The camera is not available: open this page over HTTPS."),
+            "denied": _("The camera was not allowed. Allow it in the browser's site settings."),
+            "no_camera": _("No camera found on this device."),
+            "timeout": _("The camera did not start in time. Try again, or use a handheld scanner."),
+            "decoder_failed": _(
+                "The QR decoder did not start. Use a handheld scanner or type the code."
+            ),
+            "failed": _("The camera failed: %(detail)s"),
+        },
+    }
+
+
+@login_required
+def checkpoint_scan(request: HttpRequest, code: str) -> HttpResponse:
+    """The scan page, for staff assigned to the checkpoint only: the API would refuse everyone
+    else's scans anyway, so they are refused the page up front."""
+    try:
+        checkpoint: Checkpoint = selectors.checkpoint_by_code(code)
+    except NotFound:
+        raise Http404 from None
+    user = request.user
+    if not isinstance(user, User):  # pragma: no cover - login_required already ensured it
+        raise PermissionDenied
+    access = services.checkpoint_access(user)
+    if checkpoint.pk not in access:
+        raise PermissionDenied(_("You are not assigned to this checkpoint."))
+    supervisor = access[checkpoint.pk]
+    config = {
+        "checkpoint": checkpoint.code,
+        "supervisor": supervisor,
+        "urls": {
+            "scans": reverse("api-scan", args=[checkpoint.code]),
+            "lookup": reverse("api-lookup", args=[checkpoint.code]),
+            "walk_ins": reverse("api-walk-in", args=[checkpoint.code]),
+        },
+        "texts": _scan_texts(),
+    }
+    response = render(
+        request,
+        "checkpoints/scan.html",
+        {"checkpoint": checkpoint, "supervisor": supervisor, "config": config},
+    )
+    response["Content-Security-Policy"] = SCAN_PAGE_CSP
+    return response

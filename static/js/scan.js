@@ -1,0 +1,1177 @@
+// The checkpoint's scan page (DESIGN.md §3 flow 2): read a pass code from the camera, a handheld
+// (keyboard-wedge) scanner or a lookup by plate or pass number, send it to the scan API and show
+// the verdict across the screen with a sound and a vibration of its own.
+//
+// A line of trucks waits on this page, so it never blocks on the network. Each scan carries a
+// client scan id (a UUID) from the moment it is read; a scan whose request fails or times out is
+// kept (in localStorage, so a reload loses nothing) and sent again with the SAME id, which the
+// API records once and answers the same. Words come from the JSON the server renders with the
+// page (#scan-config), translated there.
+(function () {
+  "use strict";
+
+  const app = document.getElementById("scan-app");
+  const configNode = document.getElementById("scan-config");
+  if (!app || !configNode) {
+    return;
+  }
+  const config = JSON.parse(configNode.textContent);
+  const T = config.texts;
+  const URLS = config.urls;
+  const LANG = document.documentElement.lang || undefined;
+
+  const STORE = "passcode.scan." + config.checkpoint + ".";
+  const RECENT_MAX = 20;
+  // A handheld scanner or a shaky hand can read one code twice in a row: the same code while its
+  // first scan is still on its way is the same scan, not a second truck.
+  const DUPLICATE_MS = 2000;
+  // A code held in front of the camera is read again and again; it is checked once while it
+  // stays in view (each sighting renews this), so a truck is not refused as "already inside"
+  // by its own second reading.
+  const CAMERA_REPEAT_MS = 20000;
+  const REQUEST_TIMEOUT_MS = 8000;
+  const SLOW_MS = 1500;
+  const RETRY_TICK_MS = 3000;
+
+  // -------------------------------------------------------------------------------------------
+  // Small helpers
+
+  function fmt(text, values) {
+    return String(text).replace(/%\((\w+)\)s/g, function (match, key) {
+      return values[key] === undefined || values[key] === null ? "" : String(values[key]);
+    });
+  }
+
+  function load(key, fallback) {
+    try {
+      const value = JSON.parse(window.localStorage.getItem(STORE + key));
+      return value === null || value === undefined ? fallback : value;
+    } catch (error) {
+      return fallback;
+    }
+  }
+
+  function save(key, value) {
+    try {
+      window.localStorage.setItem(STORE + key, JSON.stringify(value));
+    } catch (error) {
+      // Private mode or a full store: the page works on, it only forgets on reload.
+    }
+  }
+
+  function uuid() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    // randomUUID needs a secure context; getRandomValues does not.
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.from(bytes, function (b) {
+      return b.toString(16).padStart(2, "0");
+    }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function timeText(iso, withDate) {
+    const date = new Date(iso);
+    if (isNaN(date.getTime())) {
+      return "";
+    }
+    const options = withDate
+      ? { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }
+      : { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    try {
+      return date.toLocaleString(LANG, options);
+    } catch (error) {
+      return date.toLocaleString(undefined, options);
+    }
+  }
+
+  function shortToken(token) {
+    return token.length > 14 ? token.slice(0, 8) + "…" + token.slice(-4) : token;
+  }
+
+  function slot(root, name) {
+    return root.querySelector('[data-slot="' + name + '"]');
+  }
+
+  function setText(root, name, text) {
+    const node = slot(root, name);
+    if (node) {
+      node.textContent = text === undefined || text === null ? "" : String(text);
+    }
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : app.dataset.csrf;
+  }
+
+  // The answer to an API call: {ok, status, data}. Throws when no answer came (network down,
+  // request aborted, time-out): the caller decides whether to keep the work for later.
+  async function api(method, url, body) {
+    const controller = new AbortController();
+    const timer = setTimeout(function () {
+      controller.abort();
+    }, REQUEST_TIMEOUT_MS);
+    try {
+      const response = await fetch(url, {
+        method: method,
+        credentials: "same-origin",
+        headers: {
+          Accept: "application/json",
+          "Content-Type": "application/json",
+          "X-CSRFToken": csrfToken(),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller.signal,
+      });
+      let data = {};
+      try {
+        data = (await response.json()) || {};
+      } catch (error) {
+        data = {};
+      }
+      return { ok: response.ok, status: response.status, data: data };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // The error's message, with the messages of the fields at fault.
+  function errorText(result) {
+    const data = result.data || {};
+    const parts = [data.detail || String(result.status)];
+    const fields = data.fields || {};
+    Object.keys(fields).forEach(function (name) {
+      const messages = fields[name];
+      if (Array.isArray(messages)) {
+        parts.push(messages.join(" "));
+      }
+    });
+    return parts.join(" ");
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Elements
+
+  const scanner = document.getElementById("scanner-input");
+  const scannerForm = document.getElementById("scanner-form");
+  const netStatus = document.getElementById("net-status");
+  const verdict = document.getElementById("verdict");
+  const walkIn = document.getElementById("walk-in");
+  const walkInForm = document.getElementById("walk-in-form");
+  const queuePanel = document.getElementById("queue-panel");
+  const queueList = document.getElementById("queue-list");
+  const recentList = document.getElementById("recent-list");
+  const recentEmpty = document.getElementById("recent-empty");
+  const lookupForm = document.getElementById("lookup-form");
+  const lookupInput = document.getElementById("lookup-input");
+  const lookupStatus = document.getElementById("lookup-status");
+  const lookupResults = document.getElementById("lookup-results");
+  const cameraToggle = document.getElementById("camera-toggle");
+  const cameraView = document.getElementById("camera-view");
+  const cameraStatus = document.getElementById("camera-status");
+  const templates = {
+    lookup: document.getElementById("lookup-item"),
+    queue: document.getElementById("queue-item"),
+    recent: document.getElementById("recent-item"),
+  };
+
+  function fromTemplate(template) {
+    return template.content.firstElementChild.cloneNode(true);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Focus: the scanner field holds the focus, so a handheld scanner's keystrokes always land in
+  // it; it is given back after a tap or click elsewhere, but never taken from another field
+  // someone is typing in, and never from a keyboard user moving with Tab.
+
+  function typingElsewhere() {
+    const active = document.activeElement;
+    return (
+      active &&
+      active !== scanner &&
+      (active.isContentEditable || active.matches("input, textarea, select"))
+    );
+  }
+
+  function refocus() {
+    if (!typingElsewhere() && document.activeElement !== scanner) {
+      scanner.focus({ preventScroll: true });
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.detail > 0) {
+      setTimeout(refocus, 0);
+    }
+  });
+  window.addEventListener("focus", function () {
+    setTimeout(refocus, 0);
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) {
+      setTimeout(refocus, 0);
+      requestWakeLock();
+    }
+  });
+
+  // The tablet stays awake at the checkpoint; browsers without a wake lock just skip this.
+  function requestWakeLock() {
+    if ("wakeLock" in navigator && document.visibilityState === "visible") {
+      navigator.wakeLock.request("screen").catch(function () {});
+    }
+  }
+  requestWakeLock();
+
+  // -------------------------------------------------------------------------------------------
+  // Sound and vibration, different for each verdict, so staff know the answer without looking.
+  // Browsers start audio only after a user gesture: the first tap or key press unlocks it.
+
+  let audio = null;
+  function unlockAudio() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Context) {
+      try {
+        audio = new Context();
+      } catch (error) {
+        audio = null;
+      }
+    }
+    if (audio && audio.state === "suspended") {
+      audio.resume().catch(function () {});
+    }
+  }
+  document.addEventListener("pointerdown", unlockAudio, { passive: true });
+  document.addEventListener("keydown", unlockAudio);
+
+  const SOUNDS = {
+    admit: [[880, 0.12, "sine"]],
+    admit_with_test: [
+      [660, 0.14, "triangle"],
+      [660, 0.14, "triangle"],
+    ],
+    refuse: [
+      [220, 0.3, "square"],
+      [220, 0.3, "square"],
+      [220, 0.3, "square"],
+    ],
+  };
+  const VIBRATIONS = {
+    admit: [80],
+    admit_with_test: [120, 80, 120],
+    refuse: [400, 120, 400, 120, 400],
+  };
+
+  function signal(kind) {
+    if (navigator.vibrate && VIBRATIONS[kind]) {
+      try {
+        navigator.vibrate(VIBRATIONS[kind]);
+      } catch (error) {
+        // Not allowed here: the sound and the colour still tell.
+      }
+    }
+    if (!audio || audio.state !== "running" || !SOUNDS[kind]) {
+      return;
+    }
+    let at = audio.currentTime + 0.02;
+    SOUNDS[kind].forEach(function (tone) {
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.type = tone[2];
+      oscillator.frequency.value = tone[0];
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.3, at + 0.01);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + tone[1]);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(at);
+      oscillator.stop(at + tone[1] + 0.02);
+      at += tone[1] + 0.08;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Direction (in / out), kept per checkpoint on this tablet.
+
+  let direction = load("direction", "in") === "out" ? "out" : "in";
+  const directionButtons = app.querySelectorAll("[data-direction-choice]");
+
+  function setDirection(value) {
+    direction = value === "out" ? "out" : "in";
+    app.dataset.direction = direction;
+    directionButtons.forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.directionChoice === direction));
+    });
+    save("direction", direction);
+  }
+  directionButtons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      setDirection(button.dataset.directionChoice);
+    });
+  });
+  setDirection(direction);
+
+  // -------------------------------------------------------------------------------------------
+  // This tablet's last scans, newest first (localStorage: no ID numbers, no tokens).
+
+  let recent = load("recent", []);
+  if (!Array.isArray(recent)) {
+    recent = [];
+  }
+
+  function remember(entry) {
+    recent = recent.filter(function (item) {
+      return !(entry.key && item.key === entry.key);
+    });
+    recent.unshift(entry);
+    recent = recent.slice(0, RECENT_MAX);
+    save("recent", recent);
+    renderRecent();
+  }
+
+  function rememberScan(answer, scanId) {
+    const trip = answer.trip || {};
+    remember({
+      key: "scan:" + answer.id,
+      scan_id: scanId || null,
+      kind: "scan",
+      verdict: answer.verdict,
+      reason: answer.reason,
+      overridden: Boolean(answer.overridden),
+      plate: trip.plate || "",
+      reference: trip.reference || "",
+      direction: answer.direction,
+      at: answer.scanned_at || new Date().toISOString(),
+    });
+  }
+
+  function renderRecent() {
+    recentList.replaceChildren();
+    recent.forEach(function (entry) {
+      const item = fromTemplate(templates.recent);
+      item.dataset.verdict = entry.kind === "walk_in" ? "walk_in" : entry.verdict;
+      if (entry.overridden) {
+        item.dataset.overridden = "true";
+      }
+      const label =
+        entry.kind === "walk_in"
+          ? T.outcomes[entry.outcome] || entry.outcome
+          : T.verdicts_short[entry.verdict] || entry.verdict;
+      setText(item, "verdict", label);
+      setText(item, "plate", entry.plate || T.not_registered);
+      setText(
+        item,
+        "reason",
+        entry.kind === "walk_in"
+          ? T.not_registered
+          : entry.overridden
+            ? T.overridden
+            : entry.reason === "ok"
+              ? entry.reference
+              : T.reasons[entry.reason] || entry.reason,
+      );
+      setText(item, "direction", T.directions[entry.direction] || "");
+      const time = slot(item, "time");
+      time.dateTime = entry.at;
+      time.textContent = timeText(entry.at, false);
+      recentList.appendChild(item);
+    });
+    recentEmpty.hidden = recent.length > 0;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Scans on their way, and those waiting to be sent again (localStorage, so a reload or a
+  // crash loses none).
+
+  const jobs = new Map();
+  load("queue", []).forEach(function (stored) {
+    if (stored && stored.scan_id && stored.token) {
+      jobs.set(stored.scan_id, {
+        scan_id: stored.scan_id,
+        token: stored.token,
+        direction: stored.direction === "out" ? "out" : "in",
+        scanned_at: stored.scanned_at,
+        attempts: stored.attempts || 0,
+        error: stored.error || T.queued,
+        sending: false,
+        startedAt: 0,
+        nextTry: 0,
+      });
+    }
+  });
+
+  function persistQueue() {
+    save(
+      "queue",
+      Array.from(jobs.values(), function (job) {
+        return {
+          scan_id: job.scan_id,
+          token: job.token,
+          direction: job.direction,
+          scanned_at: job.scanned_at,
+          attempts: job.attempts,
+          error: job.error,
+        };
+      }),
+    );
+  }
+
+  function waiting() {
+    return Array.from(jobs.values()).filter(function (job) {
+      // A first attempt still on its way shows on the verdict panel, not in the list.
+      return !(job.sending && job.attempts <= 1);
+    });
+  }
+
+  function renderQueue() {
+    const list = waiting();
+    queueList.replaceChildren();
+    list.forEach(function (job) {
+      const item = fromTemplate(templates.queue);
+      item.dataset.scanId = job.scan_id;
+      setText(item, "direction", T.directions[job.direction] || job.direction);
+      setText(item, "time", timeText(job.scanned_at, false));
+      setText(item, "token", shortToken(job.token));
+      setText(item, "state", job.sending ? T.sending : job.error || T.queued);
+      const button = item.querySelector('[data-action="retry-one"]');
+      button.disabled = job.sending;
+      button.addEventListener("click", function () {
+        send(job);
+      });
+      queueList.appendChild(item);
+    });
+    queuePanel.hidden = list.length === 0;
+    app.dataset.queued = String(list.length);
+    if (netStatus.dataset.flash) {
+      return; // the flash shows out its time, then this runs again
+    }
+    const parts = [];
+    if (navigator.onLine === false) {
+      parts.push(T.no_connection);
+    }
+    if (list.length > 0) {
+      parts.push(fmt(T.will_sync, { count: list.length }));
+    }
+    netStatus.textContent = parts.join(" ");
+    netStatus.hidden = parts.length === 0;
+  }
+
+  function retryLater(job, error) {
+    job.sending = false;
+    job.error = error;
+    // Back off: 5 s, 10 s, 20 s … at most a minute between tries of one scan.
+    job.nextTry = Date.now() + Math.min(60000, 5000 * Math.pow(2, Math.max(0, job.attempts - 1)));
+    persistQueue();
+    renderQueue();
+  }
+
+  function retryable(result) {
+    if (result.status >= 500 || result.status === 408 || result.status === 429) {
+      return true;
+    }
+    // Signed out or a stale CSRF token: the scan is good, the session is not. Keep it.
+    return (
+      result.status === 401 ||
+      (result.status === 403 && (result.data || {}).code !== "not_assigned")
+    );
+  }
+
+  let current = null; // the scan whose answer the verdict panel shows
+
+  async function send(job) {
+    if (job.sending) {
+      return;
+    }
+    job.sending = true;
+    job.attempts += 1;
+    job.startedAt = Date.now();
+    renderQueue();
+    if (current === job.scan_id) {
+      showPending(job);
+    }
+    let result;
+    try {
+      result = await api("POST", URLS.scans, {
+        token: job.token,
+        direction: job.direction,
+        scan_id: job.scan_id,
+        scanned_at: job.scanned_at,
+      });
+    } catch (error) {
+      retryLater(job, navigator.onLine === false ? T.offline : T.failed);
+      if (current === job.scan_id) {
+        showWait(job, "failed");
+      }
+      return;
+    }
+    if (result.ok) {
+      jobs.delete(job.scan_id);
+      persistQueue();
+      renderQueue();
+      rememberScan(result.data, job.scan_id);
+      if (current === job.scan_id) {
+        showVerdict(result.data, job);
+        signal(result.data.verdict);
+      } else {
+        const trip = result.data.trip || {};
+        flash(
+          fmt(T.synced, {
+            plate: trip.plate || shortToken(job.token),
+            verdict: T.verdicts[result.data.verdict] || result.data.verdict,
+          }),
+        );
+      }
+      return;
+    }
+    if (retryable(result)) {
+      const status = result.status === 401 || result.status === 403 ? T.session : T.failed;
+      retryLater(job, status);
+      if (current === job.scan_id) {
+        showWait(job, "failed");
+      }
+      return;
+    }
+    // Refused as input (a 400, a 404): sending it again would get the same answer.
+    jobs.delete(job.scan_id);
+    persistQueue();
+    renderQueue();
+    if (current === job.scan_id) {
+      showError(errorText(result));
+      signal("refuse");
+    }
+  }
+
+  const lastCamera = new Map(); // code → when the camera last saw it
+
+  function scan(raw, source) {
+    const token = String(raw || "").trim();
+    if (!token) {
+      return;
+    }
+    const now = Date.now();
+    if (source === "camera") {
+      const seen = lastCamera.get(token);
+      lastCamera.set(token, now);
+      if (seen !== undefined && now - seen < CAMERA_REPEAT_MS) {
+        return;
+      }
+    }
+    for (const waitingJob of jobs.values()) {
+      if (waitingJob.token !== token || waitingJob.direction !== direction) {
+        continue;
+      }
+      // This code is already on its way, or waiting to be sent again: the same scan, so it
+      // keeps its scan id (the API records it once) instead of becoming a second one that the
+      // API would refuse as a copied code.
+      current = waitingJob.scan_id;
+      closeWalkIn();
+      if (waitingJob.sending) {
+        showPending(waitingJob);
+        if (now - waitingJob.startedAt < DUPLICATE_MS) {
+          flash(T.duplicate);
+        }
+      } else {
+        send(waitingJob);
+      }
+      return;
+    }
+    const job = {
+      scan_id: uuid(),
+      token: token,
+      direction: direction,
+      scanned_at: new Date(now).toISOString(),
+      attempts: 0,
+      error: "",
+      sending: false,
+      startedAt: now,
+      nextTry: 0,
+    };
+    jobs.set(job.scan_id, job);
+    persistQueue();
+    current = job.scan_id;
+    closeWalkIn();
+    showPending(job);
+    send(job);
+  }
+
+  // Scans waiting to be sent go again on their own: when the connection returns, and on a
+  // timer with back-off.
+  function retryDue(force) {
+    if (navigator.onLine === false) {
+      return;
+    }
+    const now = Date.now();
+    jobs.forEach(function (job) {
+      if (!job.sending && (force || job.nextTry <= now)) {
+        send(job);
+      }
+    });
+  }
+  window.addEventListener("online", function () {
+    renderQueue();
+    retryDue(true);
+  });
+  window.addEventListener("offline", renderQueue);
+  setInterval(function () {
+    retryDue(false);
+  }, RETRY_TICK_MS);
+  document.getElementById("retry-all").addEventListener("click", function () {
+    retryDue(true);
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // The verdict panel: pending, failed, refused as input, or the API's answer in its colour.
+
+  let shown = null; // {answer, job} of the verdict on screen
+  let slowTimer = null;
+  const actions = {};
+  verdict.querySelectorAll("[data-action]").forEach(function (button) {
+    actions[button.dataset.action] = button;
+  });
+  const forms = {};
+  verdict.querySelectorAll("[data-form]").forEach(function (form) {
+    forms[form.dataset.form] = form;
+  });
+  const actionError = slot(verdict, "action-error");
+
+  function part(name, visible) {
+    verdict.querySelectorAll('[data-show="' + name + '"]').forEach(function (node) {
+      node.hidden = !visible;
+    });
+  }
+
+  function showActions(visible) {
+    Object.keys(actions).forEach(function (name) {
+      if (name !== "close-form") {
+        actions[name].hidden = visible.indexOf(name) === -1;
+      }
+    });
+  }
+
+  function setState(state, verdictCode, reason) {
+    verdict.dataset.state = state;
+    verdict.dataset.verdict = verdictCode || "";
+    verdict.dataset.reason = reason || "";
+    verdict.dataset.overridden = "false";
+    verdict.hidden = false;
+    verdict.scrollTop = 0;
+  }
+
+  function clearDetails() {
+    ["message", "reason", "plate", "driver", "id-number", "persons", "reference", "pass"].forEach(
+      function (name) {
+        setText(verdict, name, "");
+      },
+    );
+    slot(verdict, "notes").replaceChildren();
+    actionError.hidden = true;
+    closeForms();
+  }
+
+  function showPending(job) {
+    clearTimeout(slowTimer);
+    shown = null;
+    clearDetails();
+    setState("pending");
+    setText(verdict, "direction", T.directions[job.direction]);
+    setText(verdict, "icon", "…");
+    setText(verdict, "title", T.pending);
+    setText(verdict, "wait-text", shortToken(job.token));
+    part("trip", false);
+    part("reason", false);
+    part("wait", true);
+    actions.retry.hidden = true;
+    showActions(["next"]);
+    slowTimer = setTimeout(function () {
+      if (current === job.scan_id && verdict.dataset.state === "pending") {
+        setText(verdict, "message", T.slow);
+      }
+    }, SLOW_MS);
+  }
+
+  function showWait(job, state) {
+    clearTimeout(slowTimer);
+    shown = null;
+    clearDetails();
+    setState(state);
+    setText(verdict, "direction", T.directions[job.direction]);
+    setText(verdict, "icon", "!");
+    setText(verdict, "title", T.not_sent);
+    setText(verdict, "message", job.error || T.failed);
+    setText(verdict, "wait-text", shortToken(job.token));
+    part("trip", false);
+    part("reason", false);
+    part("wait", true);
+    showActions(["retry", "next"]);
+    actions.retry.disabled = false;
+  }
+
+  function showError(text) {
+    clearTimeout(slowTimer);
+    shown = null;
+    clearDetails();
+    setState("error");
+    setText(verdict, "icon", "✕");
+    setText(verdict, "title", T.not_accepted);
+    setText(verdict, "message", text);
+    part("trip", false);
+    part("reason", false);
+    part("wait", false);
+    showActions(["next"]);
+  }
+
+  function note(text) {
+    const item = document.createElement("li");
+    item.textContent = text;
+    slot(verdict, "notes").appendChild(item);
+  }
+
+  const ICONS = { admit: "✓", admit_with_test: "!", refuse: "✕" };
+
+  function showVerdict(answer, job) {
+    clearTimeout(slowTimer);
+    shown = { answer: answer, job: job };
+    clearDetails();
+    setState("done", answer.verdict, answer.reason);
+    verdict.dataset.overridden = String(Boolean(answer.overridden));
+    setText(verdict, "direction", T.directions[answer.direction] || answer.direction);
+    setText(verdict, "icon", ICONS[answer.verdict] || "");
+    setText(verdict, "title", T.verdicts[answer.verdict] || answer.verdict);
+    setText(verdict, "message", answer.message);
+    setText(verdict, "reason", T.reasons[answer.reason] || answer.reason);
+    // "ok" says nothing the title does not; every other reason is shown in words.
+    part("reason", answer.reason !== "ok");
+    part("wait", false);
+
+    if (answer.overridden) {
+      note(T.overridden);
+    }
+    (answer.warnings || []).forEach(function (warning) {
+      note(T.warnings[warning] || warning);
+    });
+    if (answer.landing_test) {
+      note(fmt(T.landing_note, { state: T.landing[answer.landing_test] || answer.landing_test }));
+    }
+    if (answer.confirmed) {
+      note(T.confirmed);
+    }
+    if (answer.replayed) {
+      note(T.replayed);
+    }
+
+    const trip = answer.trip;
+    part("trip", Boolean(trip));
+    if (trip) {
+      setText(verdict, "plate", trip.plate);
+      setText(verdict, "driver", trip.driver.name);
+      setText(verdict, "id-number", trip.driver.id_number);
+      setText(verdict, "persons", trip.persons_expected);
+      setText(verdict, "reference", trip.reference);
+    }
+    const pass = answer.pass;
+    if (pass) {
+      setText(
+        verdict,
+        "pass",
+        (T.colours[pass.colour] || pass.colour) +
+          " · " +
+          fmt(T.valid_until, { time: timeText(pass.valid_until, true) }),
+      );
+    }
+
+    const visible = ["next"];
+    if (trip && !answer.confirmed) {
+      visible.unshift("confirm");
+    }
+    if (answer.verdict === "admit_with_test" && !answer.landing_test) {
+      visible.unshift("landing");
+    }
+    if (answer.verdict === "refuse") {
+      visible.unshift("walk-in");
+      if (config.supervisor && !answer.overridden) {
+        visible.unshift("override");
+      }
+    }
+    showActions(visible);
+  }
+
+  function hideVerdict() {
+    clearTimeout(slowTimer);
+    verdict.hidden = true;
+    verdict.dataset.state = "";
+    shown = null;
+    current = null;
+    closeForms();
+    scanner.focus({ preventScroll: true });
+  }
+
+  function closeForms() {
+    Object.keys(forms).forEach(function (name) {
+      forms[name].hidden = true;
+    });
+  }
+
+  function openForm(name) {
+    closeForms();
+    actionError.hidden = true;
+    const form = forms[name];
+    if (!form) {
+      return;
+    }
+    form.hidden = false;
+    const first = form.querySelector("input, textarea");
+    if (first) {
+      first.focus();
+    }
+  }
+
+  // One action on the scan on screen (confirm, landing test, override): the buttons are held
+  // while it is on its way, so a double tap sends it once.
+  async function act(path, body, buttons) {
+    if (!shown) {
+      return;
+    }
+    const scanned = shown;
+    buttons.forEach(function (button) {
+      button.disabled = true;
+    });
+    actionError.hidden = true;
+    let result;
+    try {
+      result = await api("POST", URLS.scans + scanned.answer.id + "/" + path, body);
+    } catch (error) {
+      result = null;
+    }
+    buttons.forEach(function (button) {
+      button.disabled = false;
+    });
+    if (shown !== scanned) {
+      return; // another vehicle is on screen now
+    }
+    if (result === null) {
+      actionError.textContent = T.failed;
+      actionError.hidden = false;
+      return;
+    }
+    if (!result.ok) {
+      actionError.textContent = errorText(result);
+      actionError.hidden = false;
+      return;
+    }
+    const before = scanned.answer.verdict;
+    showVerdict(result.data, scanned.job);
+    rememberScan(result.data, scanned.job && scanned.job.scan_id);
+    if (result.data.verdict !== before) {
+      signal(result.data.verdict);
+    }
+    refocus();
+  }
+
+  actions.next.addEventListener("click", hideVerdict);
+  actions.retry.addEventListener("click", function () {
+    const job = jobs.get(current);
+    if (job) {
+      actions.retry.disabled = true;
+      send(job);
+    }
+  });
+  actions.confirm.addEventListener("click", function () {
+    if (!shown || !shown.answer.trip) {
+      return;
+    }
+    const form = forms.confirm;
+    form.elements.plate.value = shown.answer.trip.plate;
+    form.elements.persons.value = shown.answer.trip.persons_expected;
+    openForm("confirm");
+  });
+  actions.landing.addEventListener("click", function () {
+    act("landing-test/", undefined, [actions.landing]);
+  });
+  actions["walk-in"].addEventListener("click", function () {
+    const trip = shown && shown.answer.trip;
+    openWalkIn(trip ? trip.plate : "");
+  });
+  if (actions.override) {
+    actions.override.addEventListener("click", function () {
+      openForm("override");
+    });
+  }
+  verdict.querySelectorAll('[data-action="close-form"]').forEach(function (button) {
+    button.addEventListener("click", function () {
+      closeForms();
+      scanner.focus({ preventScroll: true });
+    });
+  });
+  forms.confirm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const form = forms.confirm;
+    const persons = form.elements.persons.value.trim();
+    act(
+      "confirm/",
+      { plate: form.elements.plate.value.trim(), persons: persons === "" ? null : Number(persons) },
+      Array.from(form.querySelectorAll("button")),
+    );
+  });
+  if (forms.override) {
+    forms.override.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const form = forms.override;
+      act(
+        "override/",
+        { reason: form.elements.reason.value.trim() },
+        Array.from(form.querySelectorAll("button")),
+      ).then(function () {
+        if (shown && shown.answer.overridden) {
+          form.elements.reason.value = "";
+        }
+      });
+    });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || typingElsewhere()) {
+      return;
+    }
+    if (!walkIn.hidden) {
+      closeWalkIn();
+    } else if (!verdict.hidden) {
+      hideVerdict();
+    }
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Scanner field (handheld keyboard-wedge scanners type the code and press Enter).
+
+  scannerForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const value = scanner.value;
+    scanner.value = "";
+    scan(value, "scanner");
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Plate-first lookup, for a driver without a phone or with a printed pass.
+
+  const TOKEN_RE = /^[A-Z2-7]{60,}$/;
+  const REFERENCE_RE = /^[A-Z]{1,8}-\d{8}-\d{1,8}$/;
+
+  function lookupMessage(text) {
+    lookupStatus.textContent = text;
+    lookupStatus.hidden = !text;
+  }
+
+  lookupForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const query = lookupInput.value.trim();
+    const compact = query.replace(/\s+/g, "").toUpperCase();
+    lookupResults.replaceChildren();
+    lookupMessage("");
+    if (!compact) {
+      return;
+    }
+    if (TOKEN_RE.test(compact)) {
+      // The whole code, typed or pasted: check it as a scan.
+      lookupInput.value = "";
+      scan(compact, "typed");
+      return;
+    }
+    const parameter = REFERENCE_RE.test(compact) ? "reference" : "plate";
+    const button = lookupForm.querySelector("button[type=submit]");
+    button.disabled = true;
+    let result = null;
+    try {
+      result = await api("GET", URLS.lookup + "?" + parameter + "=" + encodeURIComponent(compact));
+    } catch (error) {
+      result = null;
+    }
+    button.disabled = false;
+    if (result === null) {
+      lookupMessage(fmt(T.lookup_failed, { detail: T.failed }));
+      return;
+    }
+    if (!result.ok) {
+      lookupMessage(fmt(T.lookup_failed, { detail: errorText(result) }));
+      return;
+    }
+    if (result.data.length === 0) {
+      lookupMessage(fmt(T.no_match, { query: compact }));
+      lookupForm.dataset.unmatchedPlate = parameter === "plate" ? compact : "";
+      return;
+    }
+    result.data.forEach(function (found) {
+      const item = fromTemplate(templates.lookup);
+      const colour = slot(item, "colour");
+      colour.classList.add("colour-" + found.pass.colour);
+      colour.textContent = T.colours[found.pass.colour] || found.pass.colour;
+      setText(item, "plate", found.trip.plate);
+      setText(item, "reference", found.trip.reference);
+      setText(
+        item,
+        "detail",
+        found.trip.driver.name + " · " + fmt(T.valid_until, { time: timeText(found.pass.valid_until, true) }),
+      );
+      item.querySelector('[data-action="scan-found"]').addEventListener("click", function () {
+        lookupResults.replaceChildren();
+        lookupInput.value = "";
+        scan(found.token, "lookup");
+      });
+      lookupResults.appendChild(item);
+    });
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Walk-ins: an unregistered vehicle is recorded all the same. The form's scan id is kept
+  // until the record is saved, so sending it twice records it once.
+
+  let walkInId = null;
+  const walkInError = slot(walkIn, "walk-in-error");
+
+  function openWalkIn(plate) {
+    walkInForm.reset();
+    walkInId = uuid();
+    walkInError.hidden = true;
+    walkInForm.elements.plate.value = plate || lookupForm.dataset.unmatchedPlate || "";
+    walkIn.hidden = false;
+    walkIn.scrollTop = 0;
+    walkInForm.elements.plate.focus();
+  }
+
+  function closeWalkIn() {
+    if (walkIn.hidden) {
+      return;
+    }
+    walkIn.hidden = true;
+    walkInId = null;
+    scanner.focus({ preventScroll: true });
+  }
+
+  app.querySelectorAll("[data-open-walk-in]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      openWalkIn("");
+    });
+  });
+  walkIn.querySelector('[data-action="close-walk-in"]').addEventListener("click", closeWalkIn);
+
+  walkInForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const form = walkInForm;
+    const body = {
+      plate: form.elements.plate.value.trim(),
+      outcome: form.elements.outcome.value,
+      driver_name: form.elements.driver_name.value.trim(),
+      phone: form.elements.phone.value.trim(),
+      note: form.elements.note.value.trim(),
+      direction: direction,
+      scan_id: walkInId,
+    };
+    const persons = form.elements.persons.value.trim();
+    if (persons !== "") {
+      body.persons = Number(persons);
+    }
+    const buttons = Array.from(form.querySelectorAll("button"));
+    buttons.forEach(function (button) {
+      button.disabled = true;
+    });
+    walkInError.hidden = true;
+    let result = null;
+    try {
+      result = await api("POST", URLS.walk_ins, body);
+    } catch (error) {
+      result = null;
+    }
+    buttons.forEach(function (button) {
+      button.disabled = false;
+    });
+    if (result === null || !result.ok) {
+      walkInError.textContent = result === null ? T.failed : errorText(result);
+      walkInError.hidden = false;
+      return;
+    }
+    remember({
+      key: "walk_in:" + result.data.id,
+      kind: "walk_in",
+      outcome: result.data.outcome,
+      plate: result.data.plate,
+      direction: result.data.direction,
+      at: result.data.recorded_at,
+    });
+    flash(
+      fmt(T.walk_in_saved, {
+        plate: result.data.plate,
+        outcome: T.outcomes[result.data.outcome] || result.data.outcome,
+      }),
+    );
+    lookupForm.dataset.unmatchedPlate = "";
+    closeWalkIn();
+    if (!verdict.hidden) {
+      hideVerdict();
+    }
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // A short message in the status line (a walk-in saved, a queued scan sent).
+
+  let flashTimer = null;
+  function flash(text) {
+    clearTimeout(flashTimer);
+    netStatus.textContent = text;
+    netStatus.hidden = false;
+    netStatus.dataset.flash = "true";
+    flashTimer = setTimeout(function () {
+      delete netStatus.dataset.flash;
+      renderQueue();
+    }, 4000);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Camera
+
+  const camera = window.ScanCamera.create({
+    video: document.getElementById("camera-video"),
+    detectorUrl: app.dataset.detectorUrl,
+    wasmUrl: app.dataset.wasmUrl,
+    onCode: function (text) {
+      scan(text, "camera");
+    },
+    onStatus: function (code, detail) {
+      const text = T.camera[code] || code;
+      cameraStatus.textContent = fmt(text, { detail: detail });
+      cameraStatus.dataset.state = code;
+    },
+  });
+
+  function cameraButton(on) {
+    cameraToggle.textContent = on ? cameraToggle.dataset.labelStop : cameraToggle.dataset.labelStart;
+    cameraToggle.setAttribute("aria-pressed", String(on));
+    cameraView.hidden = !on;
+  }
+
+  cameraToggle.addEventListener("click", function () {
+    if (camera.isOn()) {
+      camera.stop();
+      cameraButton(false);
+      return;
+    }
+    unlockAudio();
+    cameraButton(true);
+    cameraToggle.disabled = true;
+    camera
+      .start()
+      .catch(function () {
+        cameraButton(false);
+      })
+      .finally(function () {
+        cameraToggle.disabled = false;
+      });
+  });
+
+  // -------------------------------------------------------------------------------------------
+
+  renderRecent();
+  renderQueue();
+  retryDue(true);
+  refocus();
+  app.dataset.ready = "true";
+})();

@@ -199,7 +199,6 @@ class ScanEvent(models.Model):
         verbose_name_plural = _("scans")
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["trip_pass", "-received_at"], name="scan_pass_idx"),
             models.Index(fields=["checkpoint", "-received_at"], name="scan_checkpoint_idx"),
             models.Index(fields=["trip", "-received_at"], name="scan_trip_idx"),
         ]

@@ -15,10 +15,13 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -291,13 +294,46 @@ def _dt(value: Any) -> datetime:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
+@cache
+def _postgresql() -> bool:
+    # The database engine does not change while the process runs; asking the connection proxy
+    # each time costs a thread-local lookup per parameter.
+    return bool(connections[DEFAULT_DB_ALIAS].vendor == "postgresql")
+
+
 def _db_value(value: Any) -> Any:
-    """A parameter as the ORM would send it (SQLite stores datetimes and UUIDs as text)."""
+    """A parameter as the ORM would send it (SQLite stores datetimes and UUIDs as text;
+    psycopg2 adapts both itself)."""
+    if _postgresql():
+        return value
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, uuid.UUID) and connection.vendor != "postgresql":
         return value.hex
     return value
+
+
+def _execute_prepared(cursor: Any, name: str, sql: str, params: list[Any]) -> None:
+    """On PostgreSQL, run the statement prepared on this connection (PREPARE once, EXECUTE after):
+    planning a five-table join on every scan cost the server more than running it. Prepared
+    statements live as long as the database connection (CONN_MAX_AGE keeps it); a new connection
+    starts a new set (``_forget_prepared``). Elsewhere, run it as it is."""
+    if not _postgresql():
+        cursor.execute(sql, params)
+        return
+    # The thread's own connection (``connection`` is a proxy shared by all threads).
+    prepared: set[str] = connections[DEFAULT_DB_ALIAS].__dict__.setdefault("_scan_prepared", set())
+    if name not in prepared:
+        numbered = sql.split("%s")
+        text = numbered[0] + "".join(f"${i}{rest}" for i, rest in enumerate(numbered[1:], 1))
+        cursor.execute(f"PREPARE {name} AS {text}")
+        prepared.add(name)
+    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+
+
+@receiver(connection_created)
+def _forget_prepared(sender: Any, connection: Any, **kwargs: Any) -> None:
+    connection.__dict__.pop("_scan_prepared", None)
 
 
 def _write_scan(
@@ -312,7 +348,7 @@ def _write_scan(
     CTEs: the insert, the updates and the alert go to the server together); elsewhere, one
     statement each."""
     values = [_db_value(v) for v in scan_values]
-    if connection.vendor == "postgresql":
+    if _postgresql():
         parts = [
             f"WITH s AS (INSERT INTO {_S} ({_SCAN_COLUMNS}) VALUES ({_SCAN_VALUES}) RETURNING id)"
         ]
@@ -329,11 +365,17 @@ def _write_scan(
             params += list(pass_update)
         if alert is not None:
             parts.append(
-                f"a AS (INSERT INTO {_A} ({_ALERT_COLUMNS}) SELECT %s, %s, %s, %s, s.id, %s, %s, "
-                "'' FROM s ON CONFLICT (key) DO NOTHING)"
+                f"a AS (INSERT INTO {_A} ({_ALERT_COLUMNS}) SELECT %s::varchar, %s::varchar, "
+                "%s::bigint, %s::bigint, s.id, %s::jsonb, %s::timestamptz, '' FROM s "
+                "ON CONFLICT (key) DO NOTHING)"
             )
             params += list(alert)
-        cursor.execute(", ".join(parts) + " SELECT id FROM s", params)
+        name = "scan_write_" + "".join(
+            "1" if part is not None else "0" for part in (trip_update, pass_update, alert)
+        )
+        if trip_update is not None:
+            name += "_" + trip_update[0]
+        _execute_prepared(cursor, name, ", ".join(parts) + " SELECT id FROM s", params)
         return int(cursor.fetchone()[0])
     cursor.execute(
         f"INSERT INTO {_S} ({_SCAN_COLUMNS}) VALUES ({_SCAN_VALUES}) RETURNING id", values
@@ -372,7 +414,7 @@ def _scan_locked(
     now: datetime,
 ) -> ScanOutcome:
     sql = _LOCK_SQL
-    if connection.vendor == "postgresql":
+    if _postgresql():
         # Lock the trip's row: two tablets scanning one pass are decided one after the other,
         # so a copied code is admitted once. The trip, not the pass: an entry changes only the
         # trip, and a scan that waited for a pass row its rival merely locked would be handed
@@ -384,7 +426,7 @@ def _scan_locked(
         # mode to IMMEDIATE.)
         sql += " FOR UPDATE OF t"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_db_value(data.scan_id), claims.pass_id])
+        _execute_prepared(cursor, "scan_lock", sql, [_db_value(data.scan_id), claims.pass_id])
         row = cursor.fetchone()
         if row is not None and row[18] is not None:
             replay = _replay(data.scan_id)  # type: ignore[arg-type]

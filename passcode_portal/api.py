@@ -56,12 +56,16 @@ def plain_fields(value: Any) -> Any:
     return [str(value)]
 
 
+def domain_error_body(exc: DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message)}
+    if exc.fields:
+        body["fields"] = plain_fields(exc.fields)
+    return body
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message)}
-        if exc.fields:
-            body["fields"] = plain_fields(exc.fields)
-        return Response(body, status=exc.status)
+        return Response(domain_error_body(exc), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         return Response(
             {

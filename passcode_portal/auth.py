@@ -30,9 +30,14 @@ def _load(key: str) -> User | None:
     return user
 
 
+def user_for_token(key: str) -> User | None:
+    """The active user an API token belongs to, or None; kept briefly in the process."""
+    return _users.get_or_load(key, lambda: _load(key))
+
+
 class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        user = _users.get_or_load(key, lambda: _load(key))
+        user = user_for_token(key)
         if user is None:
             raise exceptions.AuthenticationFailed(exceptions.AuthenticationFailed.default_detail)
         return user, key

@@ -17,6 +17,22 @@ from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
 
+def counter_allows(*, scope: str, ident: object, limit: int, seconds: int) -> tuple[bool, float]:
+    """Count one request of ``ident`` in the current window of ``scope``; answer whether it is
+    within ``limit`` and how long until the window ends."""
+    now = time.time()
+    window = int(now // seconds)
+    key = f"throttle:{scope}:{ident}:{window}"
+    # add() starts the window at 0 only if absent; incr() is atomic in Redis and locmem.
+    cache.add(key, 0, seconds)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, seconds)
+        count = 1
+    return count <= limit, (window + 1) * seconds - now
+
+
 class CounterRateThrottle(ScopedRateThrottle):
     def allow_request(self, request: Request, view: Any) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
@@ -27,17 +43,10 @@ class CounterRateThrottle(ScopedRateThrottle):
         if self.num_requests is None or self.duration is None:
             return True
         ident = request.user.pk if request.user.is_authenticated else self.get_ident(request)
-        window = int(time.time() // self.duration)
-        self.key = f"throttle:{self.scope}:{ident}:{window}"
-        # add() starts the window at 0 only if absent; incr() is atomic in Redis and locmem.
-        cache.add(self.key, 0, self.duration)
-        try:
-            count = cache.incr(self.key)
-        except ValueError:  # expired between add and incr
-            cache.set(self.key, 1, self.duration)
-            count = 1
-        self._window_ends = (window + 1) * self.duration
-        return count <= self.num_requests
+        allowed, self._wait = counter_allows(
+            scope=self.scope, ident=ident, limit=self.num_requests, seconds=self.duration
+        )
+        return allowed
 
     def wait(self) -> float | None:
-        return max(0.0, self._window_ends - time.time())
+        return max(0.0, self._wait)

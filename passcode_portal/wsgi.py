@@ -4,4 +4,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "passcode_portal.settings")
 
-application = get_wsgi_application()
+from passcode_portal.fastroutes import FastRoutes
+
+application = FastRoutes(get_wsgi_application())

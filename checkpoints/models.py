@@ -266,6 +266,8 @@ class Alert(models.Model):
         PLATE_MISMATCH = "plate_mismatch", _("Pass shown for another vehicle")
         POSITIVE_LANDING_TEST = "positive_landing_test", _("Positive landing test")
         OVERRIDE = "override", _("Refusal overridden by a supervisor")
+        OVERDUE_ARRIVAL = "overdue_arrival", _("Inside, arrival not confirmed in time")
+        OVERDUE_EXIT = "overdue_exit", _("Arrived, not exited after planned departure")
 
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     key = models.CharField(_("cause"), max_length=120, unique=True)

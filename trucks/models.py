@@ -100,6 +100,7 @@ class Company(models.Model):
     contact_phone = models.CharField(
         _("contact phone"), max_length=11, validators=[validators.validate_phone]
     )
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     is_consignee = models.BooleanField(
         _("receives goods"),
@@ -175,9 +176,11 @@ class Driver(models.Model):
         _("ID number"), max_length=18, validators=[validators.validate_id_number]
     )
     phone = models.CharField(_("phone"), max_length=11, validators=[validators.validate_phone])
+    email = models.EmailField(_("e-mail"), blank=True)
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
     )
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -347,6 +350,7 @@ class Trip(models.Model):
     entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
     arrived_at = models.DateTimeField(_("arrival confirmed at"), null=True, blank=True)
     exited_at = models.DateTimeField(_("exited at"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True)
     # The travel history is written once, at registration, so it needs no history of its own.
     history = HistoricalRecords()
 
@@ -512,6 +516,26 @@ class Policy(models.Model):
         help_text=_("Refuse, instead of warn, when a truck arrives at another checkpoint."),
     )
     retention_days = models.PositiveIntegerField(_("personal data kept (days)"), default=28)
+    # Lifecycle (the workers): when drivers are reminded, and when a truck counts as overdue.
+    remind_window_hours = models.PositiveIntegerField(
+        _("remind before the window opens (hours)"), default=12
+    )
+    remind_test_hours = models.PositiveIntegerField(
+        _("remind of a stale test before arrival (hours)"),
+        default=24,
+        help_text=_("Drivers whose test will be stale at arrival are told this long before."),
+    )
+    remind_expiry_hours = models.PositiveIntegerField(
+        _("remind before the pass expires while inside (hours)"), default=2
+    )
+    overdue_arrival_hours = models.PositiveIntegerField(
+        _("arrival overdue after entry (hours)"),
+        default=6,
+        help_text=_("A truck inside whose arrival is not confirmed this long after entry."),
+    )
+    exit_grace_hours = models.PositiveIntegerField(
+        _("exit overdue after planned departure (hours)"), default=2
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -530,3 +554,177 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return f"policy v{self.version}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbox: notifications and webhook deliveries are rows first, written in the same transaction
+# as the change they report, and sent by workers afterwards. A row is sent once: a worker claims
+# it (pending -> sending) before sending, and its dedupe key makes the same message impossible to
+# queue twice. Rows stuck in "sending" after a crash are reclaimed by a periodic sweep.
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    template = models.CharField(_("template"), max_length=40)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    trip = models.ForeignKey(
+        Trip,
+        verbose_name=_("trip"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        db_index=False,
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            # The sender's and the sweep's work lists: only unfinished rows are indexed.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(fields=["trip"], name="notification_trip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.template} to {self.recipient} ({self.status})"
+
+
+class WebhookEvent(models.TextChoices):
+    TRIP_ENTERED = "trip.entered", _("Trip entered the city")
+    TRIP_ARRIVED = "trip.arrived", _("Trip arrived at the consignee")
+    TRIP_EXITED = "trip.exited", _("Trip left the city")
+    TRIP_OVERDUE = "trip.overdue", _("Trip overdue")
+    PASS_REVOKED = "pass.revoked", _("Pass revoked")
+    PASS_REGRADED = "pass.regraded", _("Pass regraded")
+
+
+class WebhookSubscription(models.Model):
+    """A system that wants to hear about trips (接力棒): the destination city's portal, a
+    logistics park. Deliveries are signed with the subscription's secret."""
+
+    name = models.CharField(_("name"), max_length=200)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200)
+    event_types = models.JSONField(_("event types"), default=list)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Only trips from or entering through this region (and the regions in it)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["secret"])
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+    )
+    event = models.CharField(_("event"), max_length=20, choices=WebhookEvent.choices)
+    payload = models.JSONField(_("payload"), default=dict)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
+    trip = models.ForeignKey(
+        Trip,
+        verbose_name=_("trip"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(fields=["subscription", "-created_at"], name="webhook_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.subscription} ({self.status})"
+
+
+class SweepCursor(models.Model):
+    """How far a sweep that reads a log (scan events, for webhooks) has got: the last id done."""
+
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    last_id = models.BigIntegerField(_("last id"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sweep cursor")
+        verbose_name_plural = _("sweep cursors")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_id}"

@@ -128,6 +128,11 @@ def test_a_policy_change_is_a_new_version(admin_client: Client) -> None:
             "max_window_hours": 72,
             "multi_entry_max_days": 7,
             "retention_days": 28,
+            "remind_window_hours": 12,
+            "remind_test_hours": 24,
+            "remind_expiry_hours": 2,
+            "overdue_arrival_hours": 6,
+            "exit_grace_hours": 2,
             "note": "24-hour tests",
         },
     )

@@ -55,7 +55,7 @@ def trip_payload(trip: Trip) -> dict[str, Any]:
         "origin_region": trip.origin_region_id,
         "entry_checkpoint": trip.entry_checkpoint.code,
         "destination_name": trip.destination_name,
-        "consignee": trip.consignee.name if trip.consignee_id else None,
+        "consignee": trip.consignee.name if trip.consignee is not None else None,
         "planned_arrival": iso(trip.planned_arrival),
         "planned_departure": iso(trip.planned_departure),
         "entered_at": iso(trip.entered_at),

@@ -16,7 +16,7 @@ class PortalConfig(AppConfig):
         # kombu's filesystem transport does not create its folders; the embedded broker must
         # work on a fresh checkout, for the web process and the worker alike.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-            for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
                 folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
                 if folder:
                     Path(str(folder)).mkdir(parents=True, exist_ok=True)

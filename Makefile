@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint types pytest bench bench-scan messages clean
+.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle messages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ bench: install-dev
 
 bench-scan: install-dev
 	$(BIN)/python benchmarks/scan.py
+
+bench-lifecycle: install-dev
+	$(BIN)/python benchmarks/lifecycle.py
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules

@@ -60,7 +60,7 @@ end
 """
 
 
-def _make_passes(checkpoint_code: str) -> tuple[str, list[str]]:
+def _make_passes(checkpoint_code: str, count: int = PASSES) -> tuple[str, list[str]]:
     """Bulk-create the passes (the registration path would take minutes) and a staff token."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
@@ -84,7 +84,7 @@ def _make_passes(checkpoint_code: str) -> tuple[str, list[str]]:
     vehicles = Vehicle.objects.bulk_create(
         [
             Vehicle(plate=f"豫{letters[i // 100_000]}{i % 100_000:05d}", company=company)
-            for i in range(PASSES)
+            for i in range(count)
         ],
         batch_size=5000,
     )

@@ -63,6 +63,16 @@ def domain_error_body(exc: DomainError) -> dict[str, Any]:
     return body
 
 
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(domain_error_body(exc), status=exc.status)
@@ -89,7 +99,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {
             "code": "validation_error",
             "detail": _("Some fields are not valid."),
-            "fields": fields,
+            # DRF's messages may quote the input; input may hold lone surrogates, which no
+            # encoder writes: quote them replaced.
+            "fields": _printable(fields),
         }
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()

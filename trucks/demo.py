@@ -37,6 +37,8 @@ from trucks.models import (
     Trip,
     TripStatus,
     Vehicle,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from trucks.roles import Role
 from trucks.services import PersonData
@@ -347,7 +349,38 @@ def demo_load(*, now: datetime | None = None) -> DemoResult:
         pass_ = Pass.objects.filter(trip=trip).order_by("-issued_at", "-pk").first()
         if pass_ is not None:
             result.passes.append(DemoPass(spec.label, pass_))
+    _webhooks(users["official"])
     return result
+
+
+def _webhooks(official: User) -> None:
+    """A hand-over subscription for the officials' pages to show: inactive, so a demo machine
+    sends nothing anywhere, with one delivery in its log that failed."""
+    subscription, _created = WebhookSubscription.objects.get_or_create(
+        name="常州市货车通行平台（演示）",
+        defaults={
+            "url": "https://passcode.changzhou.example/hooks/trips",
+            "secret": "whsec_demo_not_a_secret",
+            "event_types": ["trip.exited", "trip.overdue"],
+            "region_id": "320400",
+            "active": False,
+            "created_by": official,
+        },
+    )
+    trip = Trip.objects.order_by("pk").first()
+    if trip is not None:
+        WebhookDelivery.objects.get_or_create(
+            dedupe_key=f"demo:{subscription.pk}",
+            defaults={
+                "subscription": subscription,
+                "event": "trip.exited",
+                "payload": {"event": "trip.exited", "trip": {"reference": trip.reference}},
+                "trip": trip,
+                "status": "failed",
+                "attempts": 8,
+                "last_error": "HTTP 503 (demo)",
+            },
+        )
 
 
 def _user(spec: UserSpec) -> User:

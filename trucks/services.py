@@ -11,8 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -128,6 +127,60 @@ def policy_current_cached() -> Policy:
     """The policy in force as the hot paths read it: kept a few seconds in the process
     (HOT_CACHE_SECONDS), so a scan costs no query for it; a new policy applies that much later."""
     return _hot.get_or_load("policy", policy_current)
+
+
+# What officials set in a policy version; the version number, who and when are the service's.
+POLICY_FIELDS: tuple[str, ...] = tuple(
+    f.name
+    for f in Policy._meta.concrete_fields
+    if f.name not in ("id", "version", "created_at", "created_by")
+)
+
+
+def policy_publish(*, actor: User | None, **fields: Any) -> Policy:
+    """Publish the next policy version: the one in force with ``fields`` changed (a version is
+    never edited; each pass records the version that graded it). Once it commits, a worker
+    regrades every active pass under it (``trucks.lifecycle_tasks.regrade_all``); should that
+    task be lost, the periodic sweep regrades passes graded under an older version. ``actor`` is
+    None only for the system itself (data loads)."""
+    if actor is not None and not is_official(actor):
+        raise PermissionDenied("not_allowed", _("Only officials change the policy."))
+    unknown = sorted(set(fields) - set(POLICY_FIELDS))
+    if unknown:
+        raise DomainError(
+            "validation_error",
+            _("Some fields are not valid."),
+            fields={name: [_("There is no such policy setting.")] for name in unknown},
+        )
+    from passcode_portal.tasks import enqueue_on_commit
+    from trucks.lifecycle_tasks import regrade_all
+
+    with transaction.atomic():
+        current = policy_current()
+        values = {name: getattr(current, name) for name in POLICY_FIELDS}
+        values.update(fields)
+        policy = Policy(
+            version=current.version + 1, created_by=actor, created_at=timezone.now(), **values
+        )
+        try:
+            # Also refuses a version another official published at the same instant.
+            policy.full_clean(exclude=["created_by"])
+        except ValidationError as exc:
+            raise DomainError(
+                "validation_error", _("Some fields are not valid."), fields=exc.message_dict
+            ) from None
+        try:
+            with transaction.atomic():
+                policy.save()
+        except IntegrityError:
+            raise DomainError(
+                "policy_conflict",
+                _("Another version was published at the same time; reload and try again."),
+                status=409,
+            ) from None
+        enqueue_on_commit(regrade_all)
+        transaction.on_commit(lambda: _hot.discard("policy"))
+    return policy
 
 
 def pass_window(
@@ -430,7 +483,26 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
         CoRider(trip=trip, position=i, name=p.name, id_number=p.id_number, phone=p.phone)
         for i, p in enumerate(co_riders)
     )
-    pass_issue(trip=trip, policy=policy, travel_history=history_codes)
+    pass_ = pass_issue(trip=trip, policy=policy, travel_history=history_codes)
+    # The driver is told at once, with the signed link to the pass (many never sign up). The
+    # row is written in this transaction; the sender runs after commit, or at its next sweep.
+    # Imported here: tasks sit above services (they call them), so services reach the task
+    # layer only at call time, never while modules are still being imported.
+    from trucks import links, outbox
+    from trucks.notify_tasks import kick_sender
+
+    context = {
+        "reference": trip.reference,
+        "plate": vehicle.plate,
+        "colour": pass_.colour,
+        "link": links.pass_link_url(pass_),
+    }
+    outbox.queue(
+        outbox.for_driver(
+            trip, template="pass_issued", key=f"pass_issued:{pass_.pk}", context=context
+        )
+    )
+    kick_sender()
     return trip
 
 
@@ -542,6 +614,24 @@ def _revoke_active_passes(
         pass_.revoked_reason = reason
         pass_._history_user = actor  # type: ignore[attr-defined]
         pass_.save(update_fields=["status", "revoked_at", "revoked_reason"])
+        # Hand-over: systems tracking the truck learn the code is void (queued in this
+        # transaction, delivered once it commits; a pass is revoked once, so its id is the key).
+        from trucks import webhooks
+
+        webhooks.emit(
+            event="pass.revoked",
+            trip=trip,
+            key=str(pass_.pk),
+            extra={
+                "pass": {
+                    "id": pass_.pk,
+                    "status": pass_.status,
+                    "colour": pass_.colour,
+                    "revoked_at": now.isoformat(),
+                    "reason": reason,
+                }
+            },
+        )
 
 
 def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
@@ -551,11 +641,30 @@ def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
     result = trip_grade(trip=pass_.trip, policy=policy)
     if (pass_.colour, pass_.reasons) == (result.colour, result.reasons_json):
         return False
+    previous_colour = pass_.colour
     pass_.colour = result.colour
     pass_.reasons = result.reasons_json
     pass_.policy_version = result.policy_version
     pass_.graded_at = timezone.now()
     pass_.save(update_fields=["colour", "reasons", "policy_version", "graded_at"])
+    if pass_.colour != previous_colour:
+        # Hand-over: a new colour changes what the next checkpoint does with the truck.
+        from trucks import webhooks
+
+        webhooks.emit(
+            event="pass.regraded",
+            trip=pass_.trip,
+            key=f"{pass_.pk}:{pass_.graded_at.isoformat()}",
+            extra={
+                "pass": {
+                    "id": pass_.pk,
+                    "colour": pass_.colour,
+                    "previous_colour": previous_colour,
+                    "reasons": [r["code"] for r in result.reasons_json],
+                    "policy_version": pass_.policy_version,
+                }
+            },
+        )
     return True
 
 
@@ -705,12 +814,11 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
 # Regions
 
 
-REGRADE_CHUNK = 500
-
-
 def region_set_risk(*, actor: User, region: Region, risk_level: str) -> Region:
-    """Set a region's risk level (recorded with who and when in its history) and regrade the
-    active passes whose origin or travel history lies in it or below it."""
+    """Set a region's risk level, recorded with who and when in its history. The active passes
+    whose origin or travel history lies in it or below it are regraded by a worker once the
+    change commits (``trucks.lifecycle_tasks.regrade_region``), in chunks; should that task be
+    lost (the broker down), the periodic sweep regrades them (``regrade_stale``)."""
     if not is_official(actor):
         raise PermissionDenied("not_allowed", _("Only officials set region risk levels."))
     if risk_level not in RiskLevel.values:
@@ -719,6 +827,10 @@ def region_set_risk(*, actor: User, region: Region, risk_level: str) -> Region:
             _("Some fields are not valid."),
             fields={"risk_level": [_("Choose low, medium or high.")]},
         )
+    # Imported here: tasks sit above services (they call them).
+    from passcode_portal.tasks import enqueue_on_commit
+    from trucks.lifecycle_tasks import regrade_region
+
     with transaction.atomic():
         region = Region.objects.select_for_update().get(pk=region.pk)
         if region.risk_level == risk_level:
@@ -727,41 +839,17 @@ def region_set_risk(*, actor: User, region: Region, risk_level: str) -> Region:
         region.risk_changed_at = timezone.now()
         region._history_user = actor  # type: ignore[attr-defined]
         region.save(update_fields=["risk_level", "risk_changed_at"])
-    passes_regrade_for_region(region=region)
+        enqueue_on_commit(regrade_region, region.code)
     return region
 
 
-def _region_prefix(region: Region) -> str:
-    if region.level == Region.Level.PROVINCE:
-        return region.code[:2]
-    if region.level == Region.Level.CITY:
-        return region.code[:4]
-    return region.code
-
-
 def passes_regrade_for_region(*, region: Region) -> int:
-    """Regrade, in chunks, every active pass whose trip starts in or passed through the region
-    (or a region below it). Returns how many changed colour or reasons."""
-    prefix = _region_prefix(region)
-    trip_ids = Trip.objects.filter(
-        Q(origin_region__code__startswith=prefix) | Q(travel_history__code__startswith=prefix),
-        passes__status=PassStatus.ACTIVE,
-    ).values("pk")
-    policy = policy_current()
-    changed = 0
-    last_id = 0
-    while True:
-        chunk = list(
-            Pass.objects.filter(status=PassStatus.ACTIVE, trip_id__in=trip_ids, pk__gt=last_id)
-            .select_related("trip")
-            .order_by("pk")[:REGRADE_CHUNK]
-        )
-        if not chunk:
-            return changed
-        for pass_ in chunk:
-            with transaction.atomic():
-                changed += pass_regrade(pass_=pass_, policy=policy)
-        last_id = chunk[-1].pk
+    """Regrade, here and now, every active pass whose trip starts in or passed through the
+    region (or a region below it), as the worker does after ``region_set_risk``. Returns how
+    many changed colour or reasons."""
+    from trucks import lifecycle
+
+    return lifecycle.passes_regrade_region(code=region.code).changed
 
 
 # ---------------------------------------------------------------------------------------------

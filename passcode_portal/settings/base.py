@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from passcode_portal.env import envbool, envint, envlist, envstr
@@ -212,6 +213,76 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# The outbox sender runs every 30 s whatever was enqueued: a notification whose task was lost
+# (the broker was down when the trip was registered) goes out at the latest then.
+CELERY_BEAT_SCHEDULE["send-notifications"] = {
+    "task": "trucks.notify_tasks.send_notifications",
+    "schedule": 30.0,
+}
+CELERY_BEAT_SCHEDULE["reclaim-notifications"] = {
+    "task": "trucks.notify_tasks.reclaim_notifications",
+    "schedule": 300.0,
+}
+# Hand-over webhooks: admitted scans become events every 10 s (checkpoints.events), deliveries go
+# out every 15 s whatever was enqueued, and ones stuck in "sending" are reclaimed every 5 min. A
+# periodic run that waited longer than its period is dropped: the next one does the same work.
+CELERY_BEAT_SCHEDULE["emit-scan-events"] = {
+    "task": "checkpoints.tasks.emit_scan_events",
+    "schedule": 10.0,
+    "options": {"expires": 10.0},
+}
+CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
+    "task": "trucks.webhook_tasks.deliver_webhooks",
+    "schedule": 15.0,
+    "options": {"expires": 15.0},
+}
+CELERY_BEAT_SCHEDULE["reclaim-webhooks"] = {
+    "task": "trucks.webhook_tasks.reclaim_webhooks",
+    "schedule": 300.0,
+}
+
+# Lifecycle (trucks.lifecycle, checkpoints.lifecycle): passes expire every minute; reminders and
+# overdue alerts every 5 min; a sweep every 10 min regrades passes a lost regrade task left
+# behind; personal data past the policy's retention period goes nightly, off peak. Each is
+# idempotent, so a run that waited longer than its period is dropped (expires): the next one
+# does the same work.
+CELERY_BEAT_SCHEDULE["expire-passes"] = {
+    "task": "trucks.lifecycle_tasks.expire_passes",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+CELERY_BEAT_SCHEDULE["send-reminders"] = {
+    "task": "trucks.lifecycle_tasks.send_reminders",
+    "schedule": 300.0,
+    "options": {"expires": 300.0},
+}
+CELERY_BEAT_SCHEDULE["flag-overdue-trips"] = {
+    "task": "checkpoints.lifecycle_tasks.flag_overdue_trips",
+    "schedule": 300.0,
+    "options": {"expires": 300.0},
+}
+CELERY_BEAT_SCHEDULE["regrade-stale-passes"] = {
+    "task": "trucks.lifecycle_tasks.regrade_stale",
+    "schedule": 600.0,
+    "options": {"expires": 600.0},
+}
+CELERY_BEAT_SCHEDULE["anonymise-personal-data"] = {
+    "task": "trucks.lifecycle_tasks.anonymise_personal_data",
+    "schedule": crontab(hour=3, minute=30),
+    "options": {"expires": 3600.0},
+}
+CELERY_BEAT_SCHEDULE["anonymise-walk-ins"] = {
+    "task": "checkpoints.lifecycle_tasks.anonymise_walk_ins",
+    "schedule": crontab(hour=3, minute=40),
+    "options": {"expires": 3600.0},
+}
+# Passes regraded per transaction; rows (trips, alerts) per transaction in the other lifecycle
+# work; seconds a long lifecycle task works before it hands the rest to a new task (below
+# CELERY_TASK_SOFT_TIME_LIMIT); and how far back in planned arrivals overdue trucks are sought.
+LIFECYCLE_REGRADE_CHUNK = envint("LIFECYCLE_REGRADE_CHUNK", 500)
+LIFECYCLE_BATCH = envint("LIFECYCLE_BATCH", 1000)
+LIFECYCLE_TASK_BUDGET_SECONDS = envint("LIFECYCLE_TASK_BUDGET_SECONDS", 180)
+LIFECYCLE_OVERDUE_LOOKBACK_DAYS = envint("LIFECYCLE_OVERDUE_LOOKBACK_DAYS", 30)
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
@@ -220,6 +291,32 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "passcode@localhost")
+
+# SMS (passcode_portal.sms): a backend by dotted path. Compose may pass SMS_BACKEND empty, so the
+# default is applied after reading: the console in development; in production the HTTP gateway,
+# which refuses to send (ImproperlyConfigured, shown on the outbox row) until SMS_GATEWAY_URL and
+# SMS_GATEWAY_SECRET are set, rather than lose drivers' messages to a log.
+SMS_BACKEND = envstr("SMS_BACKEND") or (
+    "passcode_portal.sms.HttpGatewayBackend"
+    if DJANGO_ENV == "production"
+    else "passcode_portal.sms.ConsoleBackend"
+)
+SMS_GATEWAY_URL = envstr("SMS_GATEWAY_URL")
+SMS_GATEWAY_SECRET = envstr("SMS_GATEWAY_SECRET")
+# The outbox sender (trucks.notify): attempts before a notification is given up as failed (with
+# backoff from 30 s doubling, 5 attempts span about 8 minutes), and rows claimed per statement.
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 5)
+NOTIFY_BATCH = envint("NOTIFY_BATCH", 100)
+# Hand-over webhooks (trucks.webhook_delivery): attempts before a delivery is given up as failed
+# (backoff from 30 s doubling: 8 attempts span about an hour), the wait for a receiver's answer,
+# and deliveries claimed per statement. Plain-http receiver URLs are refused in production
+# (deliveries carry personal data), except on this machine. Scans are turned into events once
+# they are this many seconds old (checkpoints.events says why).
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_BATCH = envint("WEBHOOK_BATCH", 10)
+WEBHOOK_ALLOW_HTTP = envbool("WEBHOOK_ALLOW_HTTP", DJANGO_ENV != "production")
+WEBHOOK_SCAN_SETTLE_SECONDS = envint("WEBHOOK_SCAN_SETTLE_SECONDS", 10)
 
 # Pass signing (Ed25519). PASS_SIGNING_KEY is "<key id>:<base64 of the 32-byte private seed>";
 # PASS_VERIFY_KEYS lists retired keys as "<key id>:<base64 of the public key>" so passes signed

@@ -2,6 +2,7 @@
 
 import base64
 import os
+from typing import cast
 
 from passcode_portal.settings.base import *  # noqa: F403
 from passcode_portal.settings.base import VAR_DIR
@@ -22,3 +23,18 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Nothing is kept between requests in tests unless a test asks for it.
 API_AUTH_CACHE_SECONDS = 0
 HOT_CACHE_SECONDS = 0
+
+# Text messages go to a list the tests read (passcode_portal.sms.outbox), as e-mail does.
+SMS_BACKEND = "passcode_portal.sms.LocmemBackend"
+# Tasks that tests enqueue (registration, regrading) go to a broker folder of their own, never to
+# the development worker's queue.
+if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        key: cast(object, str(VAR_DIR / "celery-test" / folder))
+        for key, folder in (
+            ("data_folder_in", "queue"),
+            ("data_folder_out", "queue"),
+            ("processed_folder", "processed"),
+            ("control_folder", "control"),
+        )
+    }

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import pytest
 
 
@@ -57,3 +58,7 @@ def _reset_pool(app: Any) -> None:
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
+    # The producer pool caches the connection pool it was made from; kombu keeps pools of its
+    # own per connection too.
+    app.amqp._producer_pool = None
+    kombu.pools.reset()

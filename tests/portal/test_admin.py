@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib import admin
@@ -18,6 +19,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from checkpoints.models import Alert, Checkpoint, ScanEvent, StaffAssignment, WalkIn
+from tests.lifecycle import run_after_commit
 from trucks import services
 from trucks.models import Pass, PassStatus, Policy, Region, Trip
 
@@ -97,13 +99,17 @@ def test_a_pass_shows_its_token_read_only(admin_client: Client) -> None:
     assert 'name="token"' not in page
 
 
-def test_changing_a_risk_level_regrades_and_records_who(admin_client: Client) -> None:
+def test_changing_a_risk_level_regrades_and_records_who(
+    admin_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
     pass_ = Pass.objects.get(
         status=PassStatus.ACTIVE, reasons=[{"code": "medium_risk_origin", "regions": ["320412"]}]
     )
-    response = admin_client.post(
-        _url(Region, "change", "320412"), {"risk_level": "low", "_save": "1"}
-    )
+    # The regrade runs in a worker once the change commits; here, at the end of the block.
+    with run_after_commit(django_capture_on_commit_callbacks):
+        response = admin_client.post(
+            _url(Region, "change", "320412"), {"risk_level": "low", "_save": "1"}
+        )
     assert response.status_code == 302
     pass_.refresh_from_db()
     assert pass_.colour == "green"

@@ -16,6 +16,7 @@ from tests.factories import (
     make_trip,
     staff_user,
 )
+from tests.lifecycle import run_after_commit
 from trucks import passcode, services
 from trucks.models import Pass, Region
 
@@ -97,13 +98,15 @@ def test_regions_require_authentication(api_client: Any) -> None:
 
 
 def test_an_official_sets_the_risk_level_and_passes_are_regraded(
-    api_client: Any, dispatcher: Any, checkpoint: Any
+    api_client: Any, dispatcher: Any, checkpoint: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     trip = make_trip(dispatcher, checkpoint)  # from 320412, through 320400
     official = UserFactory(role="official")
     api_client.force_authenticate(official)
 
-    r = api_client.patch("/api/v1/regions/320400/", {"risk_level": "medium"}, format="json")
+    # The regrade runs in a worker once the change commits; here, at the end of the block.
+    with run_after_commit(django_capture_on_commit_callbacks):
+        r = api_client.patch("/api/v1/regions/320400/", {"risk_level": "medium"}, format="json")
 
     assert r.status_code == 200, r.json()
     assert r.json()["risk_level"] == "medium"

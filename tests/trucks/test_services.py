@@ -25,6 +25,7 @@ from tests.factories import (
     valid_plate,
 )
 from tests.factories import dispatcher as make_dispatcher
+from tests.lifecycle import run_after_commit
 from trucks import passcode, services
 from trucks.models import (
     CoRider,
@@ -955,7 +956,7 @@ def official() -> User:
 
 
 def test_raising_a_region_regrades_the_passes_that_touch_it(
-    dispatcher: User, checkpoint: Any, official: User
+    dispatcher: User, checkpoint: Any, official: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     from_wujin = make_trip(dispatcher, checkpoint, origin_region="320412", travel_history=[])
     via_wujin = make_trip(
@@ -964,9 +965,10 @@ def test_raising_a_region_regrades_the_passes_that_touch_it(
     elsewhere = make_trip(dispatcher, checkpoint, origin_region="410802", travel_history=[])
     neighbour = make_trip(dispatcher, checkpoint, origin_region="320411", travel_history=[])
 
-    region = services.region_set_risk(
-        actor=official, region=Region.objects.get(code="320412"), risk_level="high"
-    )
+    with run_after_commit(django_capture_on_commit_callbacks):
+        region = services.region_set_risk(
+            actor=official, region=Region.objects.get(code="320412"), risk_level="high"
+        )
     assert region.risk_level == "high" and region.risk_changed_at == NOW
 
     assert active_pass(from_wujin).colour == "red"
@@ -977,25 +979,27 @@ def test_raising_a_region_regrades_the_passes_that_touch_it(
         assert active_pass(untouched).history.count() == 1
 
     # And lowering it again turns them back.
-    services.region_set_risk(
-        actor=official, region=Region.objects.get(code="320412"), risk_level="low"
-    )
+    with run_after_commit(django_capture_on_commit_callbacks):
+        services.region_set_risk(
+            actor=official, region=Region.objects.get(code="320412"), risk_level="low"
+        )
     assert active_pass(from_wujin).colour == "green"
     assert active_pass(via_wujin).colour == "green"
     assert active_pass(from_wujin).history.count() == 3
 
 
 def test_raising_a_city_regrades_passes_from_its_counties(
-    dispatcher: User, checkpoint: Any, official: User
+    dispatcher: User, checkpoint: Any, official: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     from_county = make_trip(dispatcher, checkpoint, origin_region="320412", travel_history=[])
     via_county = make_trip(
         dispatcher, checkpoint, origin_region="410802", travel_history=["320411"]
     )
     elsewhere = make_trip(dispatcher, checkpoint, origin_region="140427", travel_history=[])
-    services.region_set_risk(
-        actor=official, region=Region.objects.get(code="320400"), risk_level="medium"
-    )
+    with run_after_commit(django_capture_on_commit_callbacks):
+        services.region_set_risk(
+            actor=official, region=Region.objects.get(code="320400"), risk_level="medium"
+        )
     assert active_pass(from_county).reasons == [
         {"code": "medium_risk_origin", "regions": ["320412"]}
     ]
@@ -1006,21 +1010,25 @@ def test_raising_a_city_regrades_passes_from_its_counties(
 
 
 def test_raising_a_province_regrades_passes_from_it(
-    dispatcher: User, checkpoint: Any, official: User
+    dispatcher: User, checkpoint: Any, official: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     trip = make_trip(dispatcher, checkpoint)
-    services.region_set_risk(
-        actor=official, region=Region.objects.get(code="320000"), risk_level="high"
-    )
+    with run_after_commit(django_capture_on_commit_callbacks):
+        services.region_set_risk(
+            actor=official, region=Region.objects.get(code="320000"), risk_level="high"
+        )
     assert active_pass(trip).colour == "red"
 
 
-def test_revoked_passes_are_not_regraded(dispatcher: User, checkpoint: Any, official: User) -> None:
+def test_revoked_passes_are_not_regraded(
+    dispatcher: User, checkpoint: Any, official: User, django_capture_on_commit_callbacks: Any
+) -> None:
     trip = make_trip(dispatcher, checkpoint, origin_region="320412")
     services.trip_cancel(actor=dispatcher, trip=trip)
-    services.region_set_risk(
-        actor=official, region=Region.objects.get(code="320412"), risk_level="high"
-    )
+    with run_after_commit(django_capture_on_commit_callbacks):
+        services.region_set_risk(
+            actor=official, region=Region.objects.get(code="320412"), risk_level="high"
+        )
     assert Pass.objects.get(trip=trip).colour == "green"
 
 

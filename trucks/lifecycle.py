@@ -1,0 +1,601 @@
+"""Lifecycle work on the registration side (DESIGN.md §3 flow 4), done by Celery workers
+(``trucks.lifecycle_tasks``): passes expire at the end of their window, drivers are reminded,
+passes are regraded when a region's risk level or the policy changes, and the personal data of
+closed trips is anonymised after the policy's retention period. Overdue trucks are the
+checkpoints' side (``checkpoints.lifecycle``): they need scans and alerts.
+
+Every function here is idempotent and safe to run twice at once. Each works in bulk statements
+whose WHERE clause selects only the rows still to do, so a second run finds nothing, and each
+message it queues carries a dedupe key, so a second run queues nothing. Times and lead times
+come from the policy in force.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import CharField, Exists, F, Min, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat, LPad
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from trucks import grading, outbox, services
+from trucks.links import pass_link_url
+from trucks.models import (
+    CoRider,
+    Driver,
+    Notification,
+    OutboxStatus,
+    Pass,
+    PassStatus,
+    Policy,
+    Region,
+    RiskLevel,
+    TestResult,
+    Trip,
+    TripStatus,
+    WebhookDelivery,
+)
+
+# What a removed name reads as; an anonymised ID number is "ANON" and the row id, 18 characters
+# like a real one (``anonymous_id``), so every unique constraint on ID numbers still holds.
+ANONYMOUS_NAME = "已匿名"
+ANONYMOUS_ID_PREFIX = "ANON"
+
+
+def _kick_sender() -> None:
+    """Ask a worker to send the outbox once the current transaction commits. The task layer
+    sits above this module (its tasks call these functions), so it is imported at call time."""
+    from trucks.notify_tasks import kick_sender
+
+    kick_sender()
+
+
+def _deadline_passed(deadline: float | None) -> bool:
+    """``deadline`` is a ``time.monotonic()`` value: a task stops between chunks once it is
+    reached and continues in a new task, well inside Celery's time limits."""
+    return deadline is not None and time.monotonic() >= deadline
+
+
+# ---------------------------------------------------------------------------------------------
+# Expiry
+
+
+@dataclass(frozen=True)
+class Expired:
+    passes: int
+    trips: int
+
+
+def passes_expire(*, now: datetime | None = None) -> Expired:
+    """Active passes whose window has ended become expired, and trips that never entered on
+    them become expired too: two UPDATE statements however many rows, in one transaction.
+
+    Trips inside or arrived keep their state (the exit scan closes them; it warns of a late
+    exit, and the overdue rules watch them). Running twice at once is safe: each statement's
+    WHERE clause holds the state it leaves, so on PostgreSQL the second run waits for the
+    first's row locks, re-reads the rows and leaves them alone."""
+    now = now or timezone.now()
+    due = Pass.objects.filter(status=PassStatus.ACTIVE, valid_until__lte=now)
+    with transaction.atomic():
+        # Trips first, while their passes are still active and so found through the partial
+        # index on active passes' valid_until.
+        trips = Trip.objects.filter(
+            status=TripStatus.REGISTERED, pk__in=due.values("trip_id")
+        ).update(status=TripStatus.EXPIRED, updated_at=now)
+        passes = due.update(status=PassStatus.EXPIRED)
+    return Expired(passes=passes, trips=trips)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reminders
+
+
+@dataclass(frozen=True)
+class Reminded:
+    window: int
+    test: int
+    expiry: int
+
+
+# Passes are read this many at a time (one SELECT, then one INSERT of their outbox rows).
+REMINDER_BATCH = 1000
+_REMINDER_RELATED = ("trip", "trip__driver", "trip__vehicle", "trip__entry_checkpoint")
+
+
+def _not_reminded(template: str) -> Q:
+    # Once per trip and kind: a reissued pass is not announced again.
+    return ~Q(Exists(Notification.objects.filter(trip_id=OuterRef("trip_id"), template=template)))
+
+
+def _window_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
+    """Registered trips whose window opens within the lead time. A pass issued after that point
+    is left out: its driver was just told the same at registration."""
+    lead = timedelta(hours=policy.remind_window_hours)
+    return Pass.objects.filter(
+        _not_reminded("remind_window"),
+        status=PassStatus.ACTIVE,
+        trip__status=TripStatus.REGISTERED,
+        valid_from__gt=now,
+        valid_from__lte=now + lead,
+        issued_at__lte=F("valid_from") - lead,
+    )
+
+
+def _test_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
+    """Registered trips arriving within the lead time whose test will be stale on arrival: no
+    negative result, or one sampled longer than the policy's test age before the planned
+    arrival (grading's ``test_stale``). A positive result is not "stale": its pass is red and
+    says what to do. As for the window, a pass issued after the reminder point is left out."""
+    lead = timedelta(hours=policy.remind_test_hours)
+    max_age = timedelta(hours=policy.test_max_age_hours)
+    stale = Q(trip__test_result=TestResult.NONE) | Q(
+        Q(trip__test_sampled_at__isnull=True)
+        | Q(trip__test_sampled_at__lt=F("trip__planned_arrival") - max_age),
+        trip__test_result=TestResult.NEGATIVE,
+    )
+    return Pass.objects.filter(
+        stale,
+        _not_reminded("remind_test"),
+        status=PassStatus.ACTIVE,
+        trip__status=TripStatus.REGISTERED,
+        trip__planned_arrival__gt=now,
+        trip__planned_arrival__lte=now + lead,
+        issued_at__lte=F("trip__planned_arrival") - lead,
+    )
+
+
+def _expiry_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
+    """Trucks inside the city (or arrived) whose pass ends within the lead time."""
+    lead = timedelta(hours=policy.remind_expiry_hours)
+    return Pass.objects.filter(
+        _not_reminded("remind_expiry"),
+        status=PassStatus.ACTIVE,
+        trip__status__in=[TripStatus.INSIDE, TripStatus.ARRIVED],
+        valid_until__gt=now,
+        valid_until__lte=now + lead,
+    )
+
+
+def _base_context(pass_: Pass) -> dict[str, Any]:
+    return {
+        "reference": pass_.trip.reference,
+        "plate": pass_.trip.vehicle.plate,
+        "link": pass_link_url(pass_),
+    }
+
+
+def _queue_reminders(
+    due: QuerySet[Pass], template: str, context: Callable[[Pass], dict[str, Any]]
+) -> int:
+    """Queue ``template`` to the driver of each pass in ``due``, batch by batch (one SELECT
+    and one INSERT each). Returns how many passes were reminded."""
+    count, last = 0, 0
+    while True:
+        batch = list(
+            due.filter(pk__gt=last)
+            .select_related(*_REMINDER_RELATED)
+            .order_by("pk")[:REMINDER_BATCH]
+        )
+        if not batch:
+            return count
+        rows: list[Notification] = []
+        for pass_ in batch:
+            rows += outbox.for_driver(
+                pass_.trip,
+                template=template,
+                key=f"{template}:{pass_.pk}",
+                context={**_base_context(pass_), **context(pass_)},
+            )
+        outbox.queue(rows)
+        count += len(batch)
+        last = batch[-1].pk
+
+
+def reminders_queue(*, now: datetime | None = None) -> Reminded:
+    """Queue the reminders now due (DESIGN.md §3 flow 4), each once: before the pass window
+    opens, when the test result will be stale at the planned arrival (with what to do), and
+    when a pass is about to expire while its truck is inside. Lead times are the policy's."""
+    now = now or timezone.now()
+    policy = services.policy_current()
+    window = _queue_reminders(
+        _window_due(policy, now),
+        "remind_window",
+        lambda p: {
+            "valid_from": p.valid_from.isoformat(),
+            "checkpoint": p.trip.entry_checkpoint.name,
+        },
+    )
+    test = _queue_reminders(
+        _test_due(policy, now),
+        "remind_test",
+        lambda p: {
+            "arrival": p.trip.planned_arrival.isoformat(),
+            "hours": policy.test_max_age_hours,
+        },
+    )
+    expiry = _queue_reminders(
+        _expiry_due(policy, now),
+        "remind_expiry",
+        lambda p: {"valid_until": p.valid_until.isoformat()},
+    )
+    if window or test or expiry:
+        _kick_sender()
+    return Reminded(window=window, test=test, expiry=expiry)
+
+
+# ---------------------------------------------------------------------------------------------
+# Regrading
+
+
+@dataclass
+class Regraded:
+    checked: int = 0
+    changed: int = 0
+    notified: int = 0
+    last_id: int = 0
+    finished: bool = True
+
+    def add(self, other: Regraded) -> None:
+        self.checked += other.checked
+        self.changed += other.changed
+        self.notified += other.notified
+        self.finished = other.finished
+
+
+# The sweep treats a pass graded up to this long after a region's level changed as graded
+# before it. The change's time is taken inside its transaction, so a registration that read the
+# old level just before the change committed stamps its pass a moment after that time, and may
+# commit after the region's task looked. The price: passes that task regraded within the margin
+# are regraded once more by the next sweep (finding nothing to change).
+SWEEP_MARGIN = timedelta(seconds=30)
+
+_TravelHistory = Trip.travel_history.through
+
+
+def region_prefix(code: str) -> str:
+    """The code prefix shared by a region and the regions below it (GB/T 2260: a province is
+    XX0000, a city XXYY00; a county's last two digits are never 00)."""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def in_region(code: str) -> Q:
+    """Passes whose trip starts in the region, or passed through it, or a region below it."""
+    prefix = region_prefix(code)
+    travelled = _TravelHistory.objects.filter(
+        trip_id=OuterRef("trip_id"), region__code__startswith=prefix
+    )
+    return Q(trip__origin_region__code__startswith=prefix) | Q(Exists(travelled))
+
+
+def _reasons_text(pass_: Pass, *, rules: Policy, region_names: dict[str, str]) -> str:
+    """Why the pass has its colour and what to do, in the active language."""
+    if not pass_.reasons:
+        return _("Nothing stands against the trip now.")
+    parts = []
+    for reason in pass_.reasons:
+        explained = grading.explain(reason, region_names=region_names, rules=rules)
+        parts.append(f"{explained['text']} {explained['action']}")
+    return " ".join(parts)
+
+
+def _regrade_chunk(ids: list[int], *, reason: str) -> Regraded:
+    """Regrade these passes in one transaction. Their trips, travel histories and the regions'
+    risk levels are read for the whole chunk in three queries, the grades computed here; passes
+    whose grade stands are stamped in one UPDATE, and only those that change are saved one by
+    one through ``services.pass_regrade``, so the pass history records each change with its
+    rule version (and the change reason), and the hand-over webhook hears of it. Each driver
+    whose colour changed is told the new colour and why, in their language."""
+    result = Regraded()
+    with transaction.atomic():
+        policy = services.policy_current()
+        now = timezone.now()
+        # Locked, so that two regrades (the region's task and the sweep) do not both save a
+        # change: the second waits, then sees the new colour and leaves the pass alone.
+        passes = list(
+            Pass.objects.select_for_update(of=("self",))
+            .select_related(
+                "trip", "trip__driver", "trip__vehicle", "trip__entry_checkpoint", "trip__consignee"
+            )
+            .filter(pk__in=ids, status=PassStatus.ACTIVE)
+            .order_by("pk")
+        )
+        history: dict[int, list[str]] = defaultdict(list)
+        for trip_id, code in _TravelHistory.objects.filter(
+            trip_id__in={p.trip_id for p in passes}
+        ).values_list("trip_id", "region_id"):
+            history[trip_id].append(code)
+        # Few regions are ever above low risk (a partial index holds exactly those).
+        risk = dict(
+            Region.objects.exclude(risk_level=RiskLevel.LOW).values_list("code", "risk_level")
+        )
+        standing: list[int] = []
+        changing: list[Pass] = []
+        for pass_ in passes:
+            trip = pass_.trip
+            grade = grading.grade(
+                rules=policy,
+                origin=trip.origin_region_id,
+                travel_history=history[trip.pk],
+                risk_by_code=risk,
+                test_result=trip.test_result,
+                test_sampled_at=trip.test_sampled_at,
+                planned_arrival=trip.planned_arrival,
+            )
+            if (pass_.colour, pass_.reasons) == (grade.colour, grade.reasons_json):
+                standing.append(pass_.pk)
+            else:
+                changing.append(pass_)
+        if standing:
+            # Graded again under this version: the sweep need not look at them again.
+            Pass.objects.filter(pk__in=standing).update(
+                graded_at=now, policy_version=policy.version
+            )
+        recolored: list[Pass] = []
+        for pass_ in changing:
+            before = pass_.colour
+            pass_._change_reason = reason[:100]  # type: ignore[attr-defined]
+            if services.pass_regrade(pass_=pass_, policy=policy):
+                result.changed += 1
+                if pass_.colour != before:
+                    recolored.append(pass_)
+        if recolored:
+            result.notified = _tell_drivers(recolored, policy=policy)
+        result.checked = len(passes)
+    return result
+
+
+def _tell_drivers(passes: list[Pass], *, policy: Policy) -> int:
+    codes = {c for p in passes for r in p.reasons for c in r.get("regions", ())}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "full_name"))
+    rows: list[Notification] = []
+    for pass_ in passes:
+        with translation.override(pass_.trip.driver.language):
+            reasons = _reasons_text(pass_, rules=policy, region_names=names)
+        rows += outbox.for_driver(
+            pass_.trip,
+            template="pass_regraded",
+            # Once per change: the grading time names it (a retried chunk that finds the
+            # colour already changed queues nothing).
+            key=f"pass_regraded:{pass_.pk}:{pass_.graded_at:%Y%m%dT%H%M%S%f}",
+            context={**_base_context(pass_), "colour": pass_.colour, "reasons": reasons},
+        )
+    outbox.queue(rows)
+    _kick_sender()
+    return len(passes)
+
+
+def passes_regrade(
+    *, scope: Q, reason: str, after_id: int = 0, deadline: float | None = None
+) -> Regraded:
+    """Regrade the active passes that ``scope`` selects, in chunks of LIFECYCLE_REGRADE_CHUNK
+    by id from ``after_id``, each chunk its own transaction. Stops between chunks once
+    ``deadline`` (``time.monotonic()``) has passed: ``finished`` is then False and ``last_id``
+    says where to go on."""
+    total = Regraded(last_id=after_id)
+    while True:
+        ids = list(
+            Pass.objects.filter(scope, status=PassStatus.ACTIVE, pk__gt=total.last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: settings.LIFECYCLE_REGRADE_CHUNK]
+        )
+        if not ids:
+            total.finished = True
+            return total
+        total.add(_regrade_chunk(ids, reason=reason))
+        total.last_id = ids[-1]
+        if _deadline_passed(deadline):
+            total.finished = False
+            return total
+
+
+def passes_regrade_region(
+    *, code: str, after_id: int = 0, deadline: float | None = None
+) -> Regraded:
+    """After a region's risk level changed: its passes, and those of the regions below it."""
+    return passes_regrade(
+        scope=in_region(code),
+        reason=f"risk level of region {code}",
+        after_id=after_id,
+        deadline=deadline,
+    )
+
+
+def passes_regrade_all(*, after_id: int = 0, deadline: float | None = None) -> Regraded:
+    """After a new policy version: every active pass."""
+    version = services.policy_current().version
+    return passes_regrade(
+        scope=Q(), reason=f"policy version {version}", after_id=after_id, deadline=deadline
+    )
+
+
+def passes_regrade_stale(*, deadline: float | None = None) -> Regraded:
+    """The sweep that makes sure no change is lost when its task was (the broker down when the
+    change committed, a worker killed): regrade active passes graded under an older policy
+    version, and passes graded before their region's risk level last changed. Both are cheap
+    when nothing is stale: a query on the active passes' versions, their oldest grading time,
+    and the regions changed since."""
+    policy = services.policy_current()
+    total = passes_regrade(
+        scope=Q(policy_version__lt=policy.version),
+        reason=f"policy version {policy.version}",
+        deadline=deadline,
+    )
+    if not total.finished:
+        return total
+    oldest = Pass.objects.filter(status=PassStatus.ACTIVE).aggregate(oldest=Min("graded_at"))
+    if oldest["oldest"] is None:
+        return total
+    changed = Region.objects.filter(risk_changed_at__gt=oldest["oldest"] - SWEEP_MARGIN)
+    for code, changed_at in changed.order_by("risk_changed_at").values_list(
+        "code", "risk_changed_at"
+    ):
+        assert changed_at is not None  # filtered above
+        total.add(
+            passes_regrade(
+                scope=in_region(code) & Q(graded_at__lt=changed_at + SWEEP_MARGIN),
+                reason=f"risk level of region {code}",
+                deadline=deadline,
+            )
+        )
+        if not total.finished or _deadline_passed(deadline):
+            total.finished = False
+            return total
+    return total
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+
+@dataclass
+class Anonymised:
+    trips: int = 0
+    co_riders: int = 0
+    drivers: int = 0
+    driver_history: int = 0
+    notifications: int = 0
+    deliveries: int = 0
+    finished: bool = True
+
+    def add(self, other: Anonymised) -> None:
+        self.trips += other.trips
+        self.co_riders += other.co_riders
+        self.drivers += other.drivers
+        self.driver_history += other.driver_history
+        self.notifications += other.notifications
+        self.deliveries += other.deliveries
+
+
+def anonymous_id() -> Concat:
+    """An ID number that names nobody: "ANON" and the row id, padded to 18 characters. Unique
+    per row, so the unique constraints on ID numbers (per company, per trip) keep holding."""
+    return Concat(
+        Value(ANONYMOUS_ID_PREFIX),
+        LPad(Cast("id", CharField()), 18 - len(ANONYMOUS_ID_PREFIX), Value("0")),
+        output_field=CharField(),
+    )
+
+
+def trips_closed_before(cutoff: datetime) -> QuerySet[Trip]:
+    """Trips closed before ``cutoff`` whose personal data is still there: exited, cancelled,
+    or expired (closed when their last pass ended). A multi-entry trip that exited may enter
+    again while its pass lasts, so it counts as closed only once the pass has ended."""
+    pass_ended_after = Exists(Pass.objects.filter(trip_id=OuterRef("pk"), valid_until__gte=cutoff))
+    return Trip.objects.filter(anonymised_at__isnull=True).filter(
+        Q(status=TripStatus.EXITED, exited_at__lt=cutoff, multi_entry=False)
+        | Q(Q(status=TripStatus.EXITED, exited_at__lt=cutoff) & ~pass_ended_after)
+        | Q(status=TripStatus.CANCELLED, cancelled_at__lt=cutoff)
+        # Closed before the time stamps existed: the last change is when it closed.
+        | Q(status=TripStatus.EXITED, exited_at__isnull=True, updated_at__lt=cutoff)
+        | Q(status=TripStatus.CANCELLED, cancelled_at__isnull=True, updated_at__lt=cutoff)
+        | Q(Q(status=TripStatus.EXPIRED) & ~pass_ended_after)
+    )
+
+
+def _scrub(ids: Iterable[int], now: datetime) -> Anonymised:
+    ids = list(ids)
+    done = Anonymised(trips=len(ids))
+    done.co_riders = CoRider.objects.filter(trip_id__in=ids).update(
+        name=ANONYMOUS_NAME, id_number=anonymous_id(), phone=""
+    )
+    Trip.objects.filter(pk__in=ids).update(anonymised_at=now)
+    # The outbox and the webhook log keep copies (phones, e-mail addresses, names): the rows
+    # lose them; what was sent when, and how it went, stays for the figures. A row still
+    # unsent this long after the trip closed will not be sent now: it is given up.
+    unfinished = [OutboxStatus.PENDING, OutboxStatus.SENDING]
+    # Stored like the sender's error texts (which are the exceptions' own words, in English).
+    gone = "personal data removed after the retention period"
+    Notification.objects.filter(trip_id__in=ids, status__in=unfinished).update(
+        status=OutboxStatus.FAILED, last_error=gone
+    )
+    done.notifications = Notification.objects.filter(trip_id__in=ids).update(
+        recipient="", context={}
+    )
+    WebhookDelivery.objects.filter(trip_id__in=ids, status__in=unfinished).update(
+        status=OutboxStatus.FAILED, last_error=gone
+    )
+    done.deliveries = WebhookDelivery.objects.filter(trip_id__in=ids).update(
+        payload={"anonymised": True}
+    )
+    return done
+
+
+def drivers_done() -> QuerySet[Driver]:
+    """Drivers none of whose trips keeps personal data any more (none open, none closed within
+    the retention period: all anonymised). Drivers with an account are left: the profile
+    belongs to the account, and its owner registers trips with it."""
+    trips = Trip.objects.filter(driver_id=OuterRef("pk"))
+    return Driver.objects.filter(
+        Exists(trips), anonymised_at__isnull=True, user__isnull=True
+    ).exclude(Exists(trips.filter(anonymised_at__isnull=True)))
+
+
+def _scrub_drivers(locked: list[int], now: datetime) -> Anonymised:
+    # Read again now that the rows are locked, in a statement of its own (so with a fresh view
+    # on PostgreSQL): a trip registered for one of them just before keeps that driver. A trip
+    # being registered now waits for the lock (its foreign key check shares the row).
+    ids = list(drivers_done().filter(pk__in=locked).values_list("pk", flat=True))
+    done = Anonymised()
+    if ids:
+        scrubbed = {"name": ANONYMOUS_NAME, "id_number": anonymous_id(), "phone": "", "email": ""}
+        done.drivers = Driver.objects.filter(pk__in=ids).update(**scrubbed, anonymised_at=now)
+        # The history keeps a copy of every version of the row: scrubbed the same way rather
+        # than deleted, so the audit still shows when the row changed and who changed it.
+        done.driver_history = Driver.history.filter(id__in=ids).update(**scrubbed)
+    return done
+
+
+def _in_chunks(
+    rows: QuerySet[Any], work: Callable[[list[int], datetime], Anonymised], *, now: datetime
+) -> Iterator[Anonymised]:
+    """Run ``work`` over the ids of ``rows``, LIFECYCLE_BATCH at a time, each chunk one
+    transaction. Two runs at once share the work: each skips the rows the other holds."""
+    last = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                rows.filter(pk__gt=last)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)[: settings.LIFECYCLE_BATCH]
+            )
+            if not ids:
+                return
+            done = work(ids, now)
+        last = ids[-1]
+        yield done
+
+
+def personal_data_anonymise(
+    *, now: datetime | None = None, deadline: float | None = None
+) -> Anonymised:
+    """Remove names, ID numbers, phones and e-mail addresses of trips closed longer ago than
+    the policy's retention period (DESIGN.md §3 flow 4), in chunks of LIFECYCLE_BATCH trips,
+    each one transaction of a few UPDATE statements. Figures stay: trips, scans, passes and
+    their counts are kept, only the people in them are no longer named. Then the drivers none
+    of whose trips keeps personal data (``drivers_done``). Trips and drivers get
+    ``anonymised_at``, so each is done once."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=services.policy_current().retention_days)
+    total = Anonymised()
+    # Trips first; then the drivers whose every trip is done (however the trips were split
+    # between chunks, or between two runs at once).
+    for rows, work in ((trips_closed_before(cutoff), _scrub), (drivers_done(), _scrub_drivers)):
+        for done in _in_chunks(rows, work, now=now):
+            total.add(done)
+            if _deadline_passed(deadline):
+                total.finished = False
+                return total
+    return total

@@ -24,7 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -93,18 +93,20 @@ def notifications_claim(batch: int | None = None) -> list[Notification]:
         "now": connection.ops.adapt_datetimefield_value(now),
         "batch": batch,
     }
-    with connection.cursor() as cursor:
+    # One transaction for the claim and the read: if the read fails (a lock time-out, a lost
+    # connection), the claim is undone rather than left "sending" until the sweep.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(_claim_sql(connection.vendor), params)
         ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    # Only this claim's rows: a row reclaimed and claimed by another worker in between (it
-    # would take minutes) carries another claim time.
-    return list(
-        Notification.objects.filter(
-            pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now
-        ).order_by("next_attempt_at", "pk")
-    )
+        if not ids:
+            return []
+        # Only this claim's rows: a row reclaimed and claimed by another worker in between (it
+        # would take minutes) carries another claim time.
+        return list(
+            Notification.objects.filter(
+                pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now
+            ).order_by("next_attempt_at", "pk")
+        )
 
 
 def _claim_of(row: Notification) -> Q:

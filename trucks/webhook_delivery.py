@@ -53,7 +53,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -228,7 +228,9 @@ def deliveries_claim(batch: int | None = None) -> list[WebhookDelivery]:
     # A raw statement gets no field adaptation: adapt the time as the ORM stores it (on SQLite,
     # text in UTC without an offset, which is compared as text).
     db_now = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
+    # One transaction for the claim and the read: if the read fails, the claim is undone
+    # rather than left "sending" until the sweep.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             _claim_sql(connection.vendor),
             [
@@ -241,15 +243,15 @@ def deliveries_claim(batch: int | None = None) -> list[WebhookDelivery]:
             ],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    if not ids:
-        return []
-    # Only this claim's rows: one reclaimed and claimed by another worker in between carries
-    # another claim time.
-    return list(
-        WebhookDelivery.objects.filter(pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now)
-        .select_related("subscription")
-        .order_by("next_attempt_at", "pk")
-    )
+        if not ids:
+            return []
+        # Only this claim's rows: one reclaimed and claimed by another worker in between carries
+        # another claim time.
+        return list(
+            WebhookDelivery.objects.filter(pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now)
+            .select_related("subscription")
+            .order_by("next_attempt_at", "pk")
+        )
 
 
 def _claim_of(delivery: WebhookDelivery) -> Q:

@@ -38,3 +38,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405
             ("control_folder", "control"),
         )
     }
+
+# On SQLite, the test database is a file rather than shared-cache memory: tests that run a
+# Celery worker or a live server use it from several threads at once, and an in-memory database
+# shared between connections locks whole tables without waiting (SQLITE_LOCKED), where a file
+# database waits for its busy time-out like the real thing.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

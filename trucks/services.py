@@ -648,24 +648,31 @@ def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
     pass_.graded_at = timezone.now()
     pass_.save(update_fields=["colour", "reasons", "policy_version", "graded_at"])
     if pass_.colour != previous_colour:
-        # Hand-over: a new colour changes what the next checkpoint does with the truck.
         from trucks import webhooks
 
-        webhooks.emit(
-            event="pass.regraded",
-            trip=pass_.trip,
-            key=f"{pass_.pk}:{pass_.graded_at.isoformat()}",
-            extra={
-                "pass": {
-                    "id": pass_.pk,
-                    "colour": pass_.colour,
-                    "previous_colour": previous_colour,
-                    "reasons": [r["code"] for r in result.reasons_json],
-                    "policy_version": pass_.policy_version,
-                }
-            },
-        )
+        webhooks.emit_many([regraded_occurrence(pass_, previous_colour)])
     return True
+
+
+def regraded_occurrence(pass_: Pass, previous_colour: str) -> Any:
+    """The hand-over event for a pass whose colour changed: a new colour changes what the next
+    checkpoint does with the truck."""
+    from trucks import webhooks
+
+    return webhooks.Occurrence(
+        event="pass.regraded",
+        trip=pass_.trip,
+        key=f"{pass_.pk}:{pass_.graded_at.isoformat()}",
+        extra={
+            "pass": {
+                "id": pass_.pk,
+                "colour": pass_.colour,
+                "previous_colour": previous_colour,
+                "reasons": [r["code"] for r in pass_.reasons],
+                "policy_version": pass_.policy_version,
+            }
+        },
+    )
 
 
 def pass_token(pass_: Pass) -> str:

@@ -10,6 +10,7 @@ refusals with their reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -241,6 +242,12 @@ def scan_perform(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> Sca
                 now=now,
                 forged=exc.code == "bad_signature",
             )
+        if _postgresql() and not connection.in_atomic_block:
+            outcome = _scan_one_trip(
+                staff=staff, checkpoint=checkpoint, data=data, claims=claims, at=at, now=now
+            )
+            if outcome is not None:
+                return outcome
         return _scan_locked(
             staff=staff, checkpoint=checkpoint, data=data, claims=claims, at=at, now=now
         )
@@ -313,11 +320,14 @@ def _db_value(value: Any) -> Any:
     return value
 
 
-def _execute_prepared(cursor: Any, name: str, sql: str, params: list[Any]) -> None:
+def _execute_prepared(
+    cursor: Any, name: str, sql: str, params: list[Any], *, before: str = "", after: str = ""
+) -> None:
     """On PostgreSQL, run the statement prepared on this connection (PREPARE once, EXECUTE after):
     planning a five-table join on every scan cost the server more than running it. Prepared
     statements live as long as the database connection (CONN_MAX_AGE keeps it); a new connection
-    starts a new set (``_forget_prepared``). Elsewhere, run it as it is."""
+    starts a new set (``_forget_prepared``). ``before`` and ``after`` are statements sent in the
+    same round trip (BEGIN, COMMIT). Elsewhere, run the statement as it is."""
     if not _postgresql():
         cursor.execute(sql, params)
         return
@@ -328,7 +338,7 @@ def _execute_prepared(cursor: Any, name: str, sql: str, params: list[Any]) -> No
         text = numbered[0] + "".join(f"${i}{rest}" for i, rest in enumerate(numbered[1:], 1))
         cursor.execute(f"PREPARE {name} AS {text}")
         prepared.add(name)
-    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+    cursor.execute(f"{before}EXECUTE {name} ({', '.join(['%s'] * len(params))}){after}", params)
 
 
 @receiver(connection_created)
@@ -343,16 +353,27 @@ def _write_scan(
     trip_update: tuple[str, datetime, datetime, int] | None,
     pass_update: tuple[str, int] | None,
     alert: tuple[str, str, int, int, str, datetime] | None,
+    scan_pk: int | None = None,
 ) -> int:
     """Insert the scan and apply its consequences. On PostgreSQL, one statement (data-modifying
     CTEs: the insert, the updates and the alert go to the server together); elsewhere, one
     statement each."""
     values = [_db_value(v) for v in scan_values]
     if _postgresql():
-        parts = [
-            f"WITH s AS (INSERT INTO {_S} ({_SCAN_COLUMNS}) VALUES ({_SCAN_VALUES}) RETURNING id)"
-        ]
-        params: list[Any] = list(values)
+        if scan_pk is None:
+            parts = [
+                f"WITH s AS (INSERT INTO {_S} ({_SCAN_COLUMNS}) VALUES ({_SCAN_VALUES}) "
+                "RETURNING id)"
+            ]
+            params: list[Any] = list(values)
+        else:
+            # The id was taken from the sequence with the lock, so the COMMIT can travel with
+            # this statement (its answer is the COMMIT's, not the insert's).
+            parts = [
+                f"WITH s AS (INSERT INTO {_S} (id, {_SCAN_COLUMNS}) "
+                f"VALUES (%s, {_SCAN_VALUES}) RETURNING id)"
+            ]
+            params = [scan_pk, *values]
         if trip_update is not None:
             status, now, at, trip_pk = trip_update
             parts.append(
@@ -375,7 +396,11 @@ def _write_scan(
         )
         if trip_update is not None:
             name += "_" + trip_update[0]
-        _execute_prepared(cursor, name, ", ".join(parts) + " SELECT id FROM s", params)
+        statement = ", ".join(parts) + " SELECT id FROM s"
+        if scan_pk is not None:
+            _execute_prepared(cursor, name + "_id", statement, params, after="; COMMIT")
+            return scan_pk
+        _execute_prepared(cursor, name, statement, params)
         return int(cursor.fetchone()[0])
     cursor.execute(
         f"INSERT INTO {_S} ({_SCAN_COLUMNS}) VALUES ({_SCAN_VALUES}) RETURNING id", values
@@ -461,61 +486,79 @@ def _scan_locked(
             )
             return ScanOutcome(scan, None, None, None)
 
-        pass_pk, pass_status, colour, trip_pk, trip_status = row[0], row[1], row[2], row[7], row[8]
-        multi_entry, plate = bool(row[9]), row[13]
-        persons_expected = 1 + int(row[17] or 0)
-        observed_plate = validators.normalise_plate(data.plate)
-        valid_from = _dt(row[4])
-        decision = verification.decide(
-            verification.Facts(
-                direction=data.direction,
-                at=at,
-                pass_status=pass_status,
-                colour=colour,
-                valid_from=valid_from,
-                valid_until=valid_until,
-                trip_status=trip_status,
-                multi_entry=multi_entry,
-                registered_plate=plate,
-                entry_checkpoint_id=row[10],
-                checkpoint_id=checkpoint.pk,
-                strict_checkpoint=trucks_services.policy_current_cached().strict_checkpoint,
-                persons_expected=persons_expected,
-                observed_plate=observed_plate,
-                observed_persons=data.persons,
-            )
+        return _scan_decided(
+            cursor, row, staff=staff, checkpoint=checkpoint, data=data, at=at, now=now
         )
-        alert = None
-        if decision.alert is not None:
-            key = f"{decision.alert}:{pass_pk}"
-            if decision.alert == Alert.Kind.PLATE_MISMATCH:
-                key += f":{observed_plate}"
-            detail = json.dumps({"reason": decision.reason, "observed_plate": observed_plate})
-            alert = (decision.alert, key[:120], trip_pk, checkpoint.pk, detail, now)
-        scan_pk = _write_scan(
-            cursor,
-            scan_values=[
-                checkpoint.pk,
-                staff.pk,
-                pass_pk,
-                trip_pk,
-                data.direction,
-                decision.verdict,
-                decision.reason,
-                json.dumps(decision.warnings),
-                "",
-                observed_plate[:16],
-                data.persons,
-                data.scan_id,
-                at,
-                now,
-            ],
-            trip_update=(
-                (decision.trip_status, now, at, trip_pk) if decision.trip_status else None
-            ),
-            pass_update=(decision.pass_status, pass_pk) if decision.pass_status else None,
-            alert=alert,
+
+
+def _scan_decided(
+    cursor: Any,
+    row: Any,
+    *,
+    staff: User,
+    checkpoint: Checkpoint,
+    data: ScanInput,
+    at: datetime,
+    now: datetime,
+    scan_pk: int | None = None,
+) -> ScanOutcome:
+    """Decide a scan from its locked row (``_LOCK_SQL``'s columns) and write it. With
+    ``scan_pk`` given (taken from the sequence), the write commits the open transaction too."""
+    valid_until = _dt(row[5])
+    pass_pk, pass_status, colour, trip_pk, trip_status = row[0], row[1], row[2], row[7], row[8]
+    multi_entry, plate = bool(row[9]), row[13]
+    persons_expected = 1 + int(row[17] or 0)
+    observed_plate = validators.normalise_plate(data.plate)
+    valid_from = _dt(row[4])
+    decision = verification.decide(
+        verification.Facts(
+            direction=data.direction,
+            at=at,
+            pass_status=pass_status,
+            colour=colour,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            trip_status=trip_status,
+            multi_entry=multi_entry,
+            registered_plate=plate,
+            entry_checkpoint_id=row[10],
+            checkpoint_id=checkpoint.pk,
+            strict_checkpoint=trucks_services.policy_current_cached().strict_checkpoint,
+            persons_expected=persons_expected,
+            observed_plate=observed_plate,
+            observed_persons=data.persons,
         )
+    )
+    alert = None
+    if decision.alert is not None:
+        key = f"{decision.alert}:{pass_pk}"
+        if decision.alert == Alert.Kind.PLATE_MISMATCH:
+            key += f":{observed_plate}"
+        detail = json.dumps({"reason": decision.reason, "observed_plate": observed_plate})
+        alert = (decision.alert, key[:120], trip_pk, checkpoint.pk, detail, now)
+    scan_pk = _write_scan(
+        cursor,
+        scan_pk=scan_pk,
+        scan_values=[
+            checkpoint.pk,
+            staff.pk,
+            pass_pk,
+            trip_pk,
+            data.direction,
+            decision.verdict,
+            decision.reason,
+            json.dumps(decision.warnings),
+            "",
+            observed_plate[:16],
+            data.persons,
+            data.scan_id,
+            at,
+            now,
+        ],
+        trip_update=((decision.trip_status, now, at, trip_pk) if decision.trip_status else None),
+        pass_update=(decision.pass_status, pass_pk) if decision.pass_status else None,
+        alert=alert,
+    )
     reasons = row[3] if isinstance(row[3], list) else json.loads(row[3])
     return ScanOutcome(
         ScanRecord(
@@ -548,6 +591,61 @@ def _scan_locked(
         ),
         persons_expected,
     )
+
+
+# The lock statement with the new scan's id taken from the sequence up front (column 19).
+_LOCK_NEXT_SQL = (
+    _LOCK_SQL.replace("\nFROM ", f", nextval(pg_get_serial_sequence('{_S}', 'id'))\nFROM ", 1)
+    + " FOR UPDATE OF t"
+)
+
+
+def _scan_one_trip(
+    *,
+    staff: User,
+    checkpoint: Checkpoint,
+    data: ScanInput,
+    claims: passcode.Claims,
+    at: datetime,
+    now: datetime,
+) -> ScanOutcome | None:
+    """The common scan on PostgreSQL outside any transaction, in two round trips instead of
+    four: BEGIN travels with the lock, COMMIT with the write (the scan's id comes from the
+    sequence with the lock, so nothing needs reading after the insert). Anything but the common
+    case (a repeated scan id, an unknown pass) is rolled back and left to ``_scan_locked``."""
+    with connection.cursor() as cursor:
+        try:
+            _execute_prepared(
+                cursor,
+                "scan_lock_next",
+                _LOCK_NEXT_SQL,
+                [data.scan_id, claims.pass_id],
+                before="BEGIN; ",
+            )
+            row = cursor.fetchone()
+            if (
+                row is None
+                or row[18] is not None
+                or passcode.window_minute(_dt(row[5])) != claims.valid_until
+            ):
+                cursor.execute("ROLLBACK")
+                return None
+            return _scan_decided(
+                cursor,
+                row,
+                staff=staff,
+                checkpoint=checkpoint,
+                data=data,
+                at=at,
+                now=now,
+                scan_pk=int(row[19]),
+            )
+        except BaseException:
+            # The transaction this function opened must not outlive it, whatever went wrong
+            # (a duplicate scan id at the insert, a lost connection).
+            with contextlib.suppress(Exception):  # the original error is what matters
+                cursor.execute("ROLLBACK")
+            raise
 
 
 def _scan_row(scan: ScanEvent, pass_: Pass | None, trip: Trip | None) -> list[Any]:

@@ -1,0 +1,90 @@
+"""On PostgreSQL, outside any transaction (as in a real request), a scan takes two round trips:
+BEGIN with the lock, COMMIT with the write. These tests run outside a test transaction so that
+path is the one taken, and check it answers and records exactly as the transactional path does."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from checkpoints.models import Alert, ScanEvent
+from checkpoints.services import ScanInput, scan_perform
+from tests.checkpoints.scanning import open_trip, pass_of, token_of
+from trucks import passcode
+from trucks.models import PassStatus, Trip, TripStatus
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the two-round-trip scan is PostgreSQL's; SQLite takes the transactional path",
+    ),
+]
+
+
+def scan(staff: Any, checkpoint: Any, token: str, direction: str = "in", **extra: Any) -> Any:
+    data = ScanInput(token=token, direction=direction, **extra)
+    return scan_perform(staff=staff, checkpoint=checkpoint, data=data)
+
+
+def test_an_entry_and_an_exit_take_the_short_path(
+    regions: None, dispatcher: Any, checkpoint: Any, staff: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+
+    with CaptureQueriesContext(connection) as ctx:
+        entry = scan(staff, checkpoint, token_of(trip))
+    exit_ = scan(staff, checkpoint, token_of(trip), "out")
+
+    assert any(q["sql"].startswith("BEGIN; EXECUTE scan_lock_next") for q in ctx.captured_queries)
+    assert any(q["sql"].endswith("; COMMIT") for q in ctx.captured_queries)
+    assert (entry.scan.verdict, entry.scan.reason) == ("admit", "ok")
+    assert (exit_.scan.verdict, exit_.scan.reason) == ("admit", "ok")
+    recorded = ScanEvent.objects.order_by("pk")
+    assert [s.pk for s in recorded] == [entry.scan.pk, exit_.scan.pk]
+    assert Trip.objects.get(pk=trip.pk).status == TripStatus.EXITED
+    assert pass_of(trip).status == PassStatus.COMPLETED
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        # In autocommit each statement is its own transaction, so its start is the statement's;
+        # a transaction the scan had left open would have started earlier.
+        cursor.execute("SELECT now() = statement_timestamp()")
+        assert cursor.fetchone()[0] is True
+
+
+def test_a_copied_code_is_refused_with_one_alert(
+    regions: None, dispatcher: Any, checkpoint: Any, staff: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+    scan(staff, checkpoint, token_of(trip))
+
+    second = scan(staff, checkpoint, token_of(trip))
+    third = scan(staff, checkpoint, token_of(trip))
+
+    assert second.scan.reason == third.scan.reason == "already_inside"
+    assert Alert.objects.filter(kind="already_inside").count() == 1
+    assert ScanEvent.objects.count() == 3
+
+
+def test_a_repeated_scan_id_and_an_unknown_pass_fall_back_and_answer_right(
+    regions: None, dispatcher: Any, checkpoint: Any, staff: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+    scan_id = uuid.uuid4()
+    first = scan(staff, checkpoint, token_of(trip), scan_id=scan_id)
+    again = scan(staff, checkpoint, token_of(trip), scan_id=scan_id)
+    unknown = scan(
+        staff,
+        checkpoint,
+        passcode.encode(pass_id=999_999, valid_until=pass_of(trip).valid_until),
+    )
+
+    assert again.replayed and again.scan.pk == first.scan.pk
+    assert unknown.scan.reason == "unknown"
+    assert ScanEvent.objects.count() == 2
+    # Nothing was left half done by the short path's rollbacks.
+    assert Trip.objects.get(pk=trip.pk).status == TripStatus.INSIDE

@@ -101,7 +101,20 @@ class CompanyAdmin(SimpleHistoryAdmin):
     readonly_fields = ["created_at"]
     inlines = [CompanyMemberInline]
     fieldsets = [
-        (None, {"fields": ["name", "uscc", "contact_name", "contact_phone", "address"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "uscc",
+                    "contact_name",
+                    "contact_phone",
+                    "contact_email",
+                    "language",
+                    "address",
+                ]
+            },
+        ),
         (_("Role"), {"fields": ["is_consignee"]}),
         (_("Whitelist"), {"fields": ["whitelisted", "whitelist_until", "whitelist_reason"]}),
         (None, {"fields": ["created_at"]}),
@@ -293,6 +306,7 @@ class PolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "window_after_hours",
         "max_window_hours",
         "multi_entry_max_days",
+        "max_advance_days",
         "strict_checkpoint",
         "created_at",
         "created_by",

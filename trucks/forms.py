@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.forms.formsets import BaseFormSet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from passcode_portal.fieldtext import form_messages
 from trucks import selectors, services, validators
 from trucks.models import CargoCategory, TestResult, TripStatus
 
@@ -36,13 +38,22 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format=DATETIME_LOCAL)
 
 
+def _text_field(label: Any, noun: Any, max_length: int, **kwargs: Any) -> forms.CharField:
+    """A text field whose messages name it (``noun``, as a sentence names it), with the same
+    limit as the API's field for it (trucks.validators)."""
+    return forms.CharField(
+        label=label, max_length=max_length, error_messages=form_messages(noun), **kwargs
+    )
+
+
 def _datetime_field(
-    label: Any, *, required: bool = True, help_text: Any = ""
+    label: Any, noun: Any, *, required: bool = True, help_text: Any = ""
 ) -> forms.DateTimeField:
     field = forms.DateTimeField(
         label=label,
         required=required,
         help_text=help_text,
+        error_messages=form_messages(noun),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=DateTimeLocalInput(),
     )
@@ -56,11 +67,15 @@ class PlateFields(forms.Form):
     """A number plate as a province-character picker plus the rest of the plate."""
 
     plate_prefix = forms.ChoiceField(
-        label=_("Province"), choices=PROVINCE_CHOICES, initial=DEFAULT_PROVINCE
+        label=_("Province"),
+        choices=PROVINCE_CHOICES,
+        initial=DEFAULT_PROVINCE,
+        error_messages=form_messages(_("province of the plate")),
     )
-    plate_rest = forms.CharField(
-        label=_("Rest of the plate"),
-        max_length=12,
+    plate_rest = _text_field(
+        _("Rest of the plate"),
+        _("number plate"),
+        validators.PLATE_INPUT_MAX_LENGTH,
         widget=forms.TextInput(
             attrs={
                 "autocapitalize": "characters",
@@ -132,20 +147,23 @@ class RegionCodesField(forms.CharField):
 
 
 class TripForm(PlateFields):
-    driver_name = forms.CharField(label=_("Driver's name"), max_length=50)
-    driver_id_number = forms.CharField(
-        label=_("Driver's ID number"),
-        max_length=18,
+    driver_name = _text_field(_("Driver's name"), _("driver's name"), validators.NAME_MAX_LENGTH)
+    driver_id_number = _text_field(
+        _("Driver's ID number"),
+        _("driver's ID number"),
+        validators.ID_NUMBER_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    driver_phone = forms.CharField(
-        label=_("Driver's mobile number"),
-        max_length=20,
+    driver_phone = _text_field(
+        _("Driver's mobile number"),
+        _("driver's mobile number"),
+        validators.PHONE_INPUT_MAX_LENGTH,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
-    origin_region = forms.CharField(
-        label=_("Origin"),
-        max_length=6,
+    origin_region = _text_field(
+        _("Origin"),
+        _("origin"),
+        validators.REGION_CODE_LENGTH,
         validators=[_region_code],
         help_text=_("Province, city and county the trip starts from."),
         widget=forms.TextInput(
@@ -155,33 +173,47 @@ class TripForm(PlateFields):
     travel_history = RegionCodesField(
         label=_("Places visited in the last 14 days"),
         required=False,
+        error_messages=form_messages(_("travel history")),
         help_text=_("Every city or county the driver and co-riders passed through."),
         widget=RegionCodesWidget(attrs={"placeholder": "320400, 410800"}),
     )
-    destination_name = forms.CharField(label=_("Destination"), max_length=200)
-    destination_address = forms.CharField(label=_("Destination address"), max_length=300)
+    destination_name = _text_field(
+        _("Destination"), _("destination"), validators.DESTINATION_MAX_LENGTH
+    )
+    destination_address = _text_field(
+        _("Destination address"), _("destination address"), validators.ADDRESS_MAX_LENGTH
+    )
     consignee = forms.TypedChoiceField(
         label=_("Consignee"),
         required=False,
+        error_messages=form_messages(_("consignee")),
         coerce=int,
         empty_value=None,
         help_text=_("The company receiving the goods, if it is listed."),
     )
-    entry_checkpoint = forms.ChoiceField(label=_("Entry checkpoint"))
-    planned_arrival = _datetime_field(_("Planned arrival"))
-    planned_departure = _datetime_field(_("Planned departure"))
-    cargo_category = forms.ChoiceField(
-        label=_("Cargo category"), choices=[("", "—"), *CargoCategory.choices]
+    entry_checkpoint = forms.ChoiceField(
+        label=_("Entry checkpoint"), error_messages=form_messages(_("entry checkpoint"))
     )
-    cargo_description = forms.CharField(label=_("Cargo description"), max_length=300)
+    planned_arrival = _datetime_field(_("Planned arrival"), _("planned arrival"))
+    planned_departure = _datetime_field(_("Planned departure"), _("planned departure"))
+    cargo_category = forms.ChoiceField(
+        label=_("Cargo category"),
+        choices=[("", "—"), *CargoCategory.choices],
+        error_messages=form_messages(_("cargo category")),
+    )
+    cargo_description = _text_field(
+        _("Cargo description"), _("cargo description"), validators.CARGO_DESCRIPTION_MAX_LENGTH
+    )
     test_result = forms.ChoiceField(
         label=_("Latest test result"),
         choices=TestResult.choices,
         initial=TestResult.NEGATIVE,
         widget=forms.RadioSelect,
+        error_messages=form_messages(_("test result")),
     )
     test_sampled_at = _datetime_field(
         _("Test sampled at"),
+        _("sample time"),
         required=False,
         help_text=_("Needed for a negative or positive result."),
     )
@@ -255,16 +287,18 @@ class TripForm(PlateFields):
 class PersonForm(forms.Form):
     """One co-rider row. An untouched row is skipped (formset rows are optional)."""
 
-    name = forms.CharField(label=_("Name"), max_length=50)
-    id_number = forms.CharField(
-        label=_("ID number"),
-        max_length=18,
+    name = _text_field(_("Name"), pgettext_lazy("person", "name"), validators.NAME_MAX_LENGTH)
+    id_number = _text_field(
+        _("ID number"),
+        _("ID number"),
+        validators.ID_NUMBER_MAX_LENGTH,
         validators=[validators.validate_id_number],
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    phone = forms.CharField(
-        label=_("Mobile number"),
-        max_length=20,
+    phone = _text_field(
+        _("Mobile number"),
+        _("mobile number"),
+        validators.PHONE_INPUT_MAX_LENGTH,
         validators=[validators.validate_phone],
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
@@ -305,9 +339,11 @@ class TestResultForm(forms.Form):
         choices=TestResult.choices,
         initial=TestResult.NEGATIVE,
         widget=forms.RadioSelect,
+        error_messages=form_messages(_("test result")),
     )
     test_sampled_at = _datetime_field(
         _("Sampled at"),
+        _("sample time"),
         required=False,
         help_text=_("Needed for a negative or positive result."),
     )
@@ -318,30 +354,19 @@ class PlateForm(PlateFields):
 
 
 class VehicleForm(forms.Form):
-    plate = forms.CharField(
-        label=_("Number plate"),
-        max_length=12,
+    plate = _text_field(
+        _("Number plate"),
+        _("number plate"),
+        validators.PLATE_INPUT_MAX_LENGTH,
         widget=forms.TextInput(
             attrs={"autocapitalize": "characters", "autocomplete": "off", "placeholder": "豫H12345"}
         ),
     )
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    description = _text_field(_("Description"), _("description"), 200, required=False)
 
 
-class DriverForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
-    id_number = forms.CharField(
-        label=_("ID number"),
-        max_length=18,
-        validators=[validators.validate_id_number],
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    phone = forms.CharField(
-        label=_("Mobile number"),
-        max_length=20,
-        validators=[validators.validate_phone],
-        widget=forms.TextInput(attrs={"type": "tel"}),
-    )
+class DriverForm(PersonForm):
+    """A driver of the company: the same fields, limits and checks as a co-rider."""
 
 
 class TripFilterForm(forms.Form):

@@ -114,7 +114,34 @@ def grade(
     return Grade(colour=colour, policy_version=rules.version, reasons=tuple(reasons))
 
 
-# What each reason means to a driver, and what to do about it. Codes are stable API.
+# The risk levels a reason stands for, in words: which levels make a code red or yellow is the
+# policy's choice (``red_risk_level``, ``yellow_risk_level``), so a reason's text names the levels
+# of the rule version that decided it, not fixed ones. Keyed by the levels, lowest first.
+LEVEL_WORDS: dict[tuple[str, ...], Promise] = {
+    ("low",): _("low-risk"),
+    ("medium",): _("medium-risk"),
+    ("high",): _("high-risk"),
+    ("low", "medium"): _("low- or medium-risk"),
+    ("medium", "high"): _("medium- or high-risk"),
+    ("low", "medium", "high"): _("low-, medium- or high-risk"),
+}
+
+
+def levels_of(reason_code: str, rules: Rules) -> tuple[str, ...]:
+    """The risk levels at which ``rules`` give a region reason of this code: the red ones from
+    ``red_risk_level`` up, the yellow ones from ``yellow_risk_level`` up to below red."""
+    red_from = _RISK_ORDER[rules.red_risk_level]
+    yellow_from = _RISK_ORDER[rules.yellow_risk_level]
+    if reason_code.startswith("high_risk"):
+        wanted = range(red_from, 3)
+    else:
+        wanted = range(yellow_from, red_from)
+    return tuple(level for level, order in _RISK_ORDER.items() if order in wanted)
+
+
+# What each reason means to a driver, and what to do about it. Codes are stable API (the
+# "high_risk_*" codes are the red region reasons, "medium_risk_*" the yellow ones, whatever levels
+# the policy counts as each); the texts name the levels through %(level)s.
 REASON_TEXT: dict[str, tuple[Promise, Promise]] = {
     "positive_test": (
         _("Your latest test result is positive."),
@@ -124,19 +151,22 @@ REASON_TEXT: dict[str, tuple[Promise, Promise]] = {
         ),
     ),
     "high_risk_origin": (
-        _("The trip starts in a high-risk region: %(regions)s."),
-        _("Trucks from high-risk regions are refused entry. Postpone the trip or change route."),
+        _("The trip starts in a %(level)s region: %(regions)s."),
+        _(
+            "Under the rules in force, trucks from such a region are refused entry. "
+            "Postpone the trip or change route."
+        ),
     ),
     "high_risk_travel": (
-        _("Your 14-day travel history includes a high-risk region: %(regions)s."),
-        _("Entry is refused while the region is high-risk. Contact the consignee to reschedule."),
+        _("Your 14-day travel history includes a %(level)s region: %(regions)s."),
+        _("Entry is refused while the region is rated so. Contact the consignee to reschedule."),
     ),
     "medium_risk_origin": (
-        _("The trip starts in a medium-risk region: %(regions)s."),
+        _("The trip starts in a %(level)s region: %(regions)s."),
         _("You will be tested on arrival at the checkpoint (落地核酸). Allow extra time."),
     ),
     "medium_risk_travel": (
-        _("Your 14-day travel history includes a medium-risk region: %(regions)s."),
+        _("Your 14-day travel history includes a %(level)s region: %(regions)s."),
         _("You will be tested on arrival at the checkpoint (落地核酸). Allow extra time."),
     ),
     "no_test": (
@@ -162,5 +192,6 @@ def explain(
     """The reason's text and advice in the active language, with region names filled in."""
     text, action = REASON_TEXT[reason["code"]]
     names = "、".join(region_names.get(c, c) for c in reason.get("regions", ()))
-    params = {"regions": names, "hours": rules.test_max_age_hours}
+    level = LEVEL_WORDS.get(levels_of(reason["code"], rules), "")
+    params = {"regions": names, "hours": rules.test_max_age_hours, "level": level}
     return {"code": reason["code"], "text": str(text) % params, "action": str(action)}

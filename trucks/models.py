@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -86,6 +87,11 @@ class Region(models.Model):
         return codes
 
 
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
 class Company(models.Model):
     """A freight company (shipper or carrier) or a consignee (落地企业); one model serves both."""
 
@@ -110,6 +116,13 @@ class Company(models.Model):
     whitelisted = models.BooleanField(_("whitelisted"), default=False)
     whitelist_until = models.DateTimeField(_("whitelisted until"), null=True, blank=True)
     whitelist_reason = models.CharField(_("whitelist reason"), max_length=300, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ZH_HANS,
+        help_text=_("The language of text messages and e-mails to the company's contacts."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -146,11 +159,6 @@ class CompanyMember(models.Model):
         return f"{self.user} @ {self.company}"
 
 
-class Language(models.TextChoices):
-    ZH_HANS = "zh-hans", "简体中文"
-    EN = "en", "English"
-
-
 class Driver(models.Model):
     """A driver as a company registers them; an account is optional (drivers without one reach
     their pass through a signed link)."""
@@ -171,9 +179,11 @@ class Driver(models.Model):
         on_delete=models.PROTECT,
         related_name="drivers",
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("name"), max_length=validators.NAME_MAX_LENGTH)
     id_number = models.CharField(
-        _("ID number"), max_length=18, validators=[validators.validate_id_number]
+        _("ID number"),
+        max_length=validators.ID_NUMBER_MAX_LENGTH,
+        validators=[validators.validate_id_number],
     )
     phone = models.CharField(_("phone"), max_length=11, validators=[validators.validate_phone])
     email = models.EmailField(_("e-mail"), blank=True)
@@ -311,8 +321,12 @@ class Trip(models.Model):
     travel_history = models.ManyToManyField(
         Region, verbose_name=_("14-day travel history"), blank=True, related_name="+"
     )
-    destination_name = models.CharField(_("destination"), max_length=200)
-    destination_address = models.CharField(_("destination address"), max_length=300)
+    destination_name = models.CharField(
+        _("destination"), max_length=validators.DESTINATION_MAX_LENGTH
+    )
+    destination_address = models.CharField(
+        _("destination address"), max_length=validators.ADDRESS_MAX_LENGTH
+    )
     consignee = models.ForeignKey(
         Company,
         verbose_name=_("consignee"),
@@ -333,7 +347,9 @@ class Trip(models.Model):
     cargo_category = models.CharField(
         _("cargo category"), max_length=20, choices=CargoCategory.choices
     )
-    cargo_description = models.CharField(_("cargo description"), max_length=300)
+    cargo_description = models.CharField(
+        _("cargo description"), max_length=validators.CARGO_DESCRIPTION_MAX_LENGTH
+    )
     test_result = models.CharField(
         _("latest test result"), max_length=10, choices=TestResult.choices
     )
@@ -393,9 +409,11 @@ class CoRider(models.Model):
         Trip, verbose_name=_("trip"), on_delete=models.CASCADE, related_name="co_riders"
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("name"), max_length=validators.NAME_MAX_LENGTH)
     id_number = models.CharField(
-        _("ID number"), max_length=18, validators=[validators.validate_id_number]
+        _("ID number"),
+        max_length=validators.ID_NUMBER_MAX_LENGTH,
+        validators=[validators.validate_id_number],
     )
     phone = models.CharField(_("phone"), max_length=11, validators=[validators.validate_phone])
 
@@ -506,6 +524,12 @@ class Policy(models.Model):
         _("window closes after departure (hours)"), default=2
     )
     min_lead_hours = models.PositiveIntegerField(_("registration lead time (hours)"), default=0)
+    max_advance_days = models.PositiveIntegerField(
+        _("registration horizon (days)"),
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text=_("A trip may be registered at most this many days before its arrival."),
+    )
     max_window_hours = models.PositiveIntegerField(_("longest standard window (hours)"), default=72)
     multi_entry_max_days = models.PositiveIntegerField(
         _("longest multi-entry window (days)"), default=7

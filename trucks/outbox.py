@@ -92,6 +92,7 @@ def for_company(
             template=template,
             dedupe_key=f"{key}:{company_attr}:sms",
             context=context,
+            language=company.language,
             trip=trip,
         )
     ]
@@ -103,6 +104,7 @@ def for_company(
                 template=template,
                 dedupe_key=f"{key}:{company_attr}:email",
                 context=context,
+                language=company.language,
                 trip=trip,
             )
         )

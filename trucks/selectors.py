@@ -99,8 +99,19 @@ def current_pass(trip: Trip) -> Pass | None:
     return passes[0] if passes else None
 
 
+def trip_in_full_to(*, user: AnyUser, trip: Trip) -> bool:
+    """Whether the user may have what opens the checkpoint and reaches the people: the pass code
+    (its QR, token and no-account link) and full phone numbers. The trip's own driver and
+    company have them, and officials; a consignee sees the trip (who, what, when) but not the
+    code that lets a truck through, nor the people's numbers."""
+    if is_official(user):
+        return True
+    return trip_manageable_by(user=user, trip=trip)
+
+
 def pass_get(*, user: AnyUser, pass_id: int) -> Pass:
-    """A pass its trip's owners may see; checkpoint staff may see any pass's QR."""
+    """A pass whose code the user may hold (``trip_in_full_to``); checkpoint staff, who scan
+    codes, may fetch any pass's QR. Everyone else finds no such pass."""
     # One query by primary key, then the visibility rule in Python: a QR is fetched often, and
     # the scoped subquery costs more to build than to run.
     pass_ = (
@@ -109,17 +120,28 @@ def pass_get(*, user: AnyUser, pass_id: int) -> Pass:
         .first()
     )
     if pass_ is None or not (
-        Role.STAFF in roles_of(user) or trip_visible_to(user=user, trip=pass_.trip)
+        Role.STAFF in roles_of(user)
+        or (
+            trip_visible_to(user=user, trip=pass_.trip)
+            and trip_in_full_to(user=user, trip=pass_.trip)
+        )
     ):
         raise NotFound("not_found", _("No such pass."))
     return pass_
 
 
 def pass_for_link(*, pass_id: int) -> Pass | None:
+    """The pass a signed link names, with everything its page shows of the trip."""
     return (
         Pass.objects.select_related(
-            "trip", "trip__vehicle", "trip__driver", "trip__entry_checkpoint", "trip__company"
+            "trip",
+            "trip__vehicle",
+            "trip__driver",
+            "trip__entry_checkpoint",
+            "trip__company",
+            "trip__consignee",
         )
+        .prefetch_related("trip__co_riders")
         .filter(pk=pass_id)
         .first()
     )

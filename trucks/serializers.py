@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from trucks import links, selectors, services
+from passcode_portal.fieldtext import api_messages
+from trucks import links, selectors, services, validators
 from trucks.models import (
     CargoCategory,
     Colour,
@@ -30,7 +32,7 @@ from trucks.models import (
     Trip,
     TripStatus,
 )
-from trucks.validators import mask_id_number
+from trucks.validators import mask_id_number, mask_phone
 
 # Times outside these years are typing mistakes. Refusing them here keeps the services' date
 # arithmetic (pass windows, test age) from overflowing, and the token's minute counter, which
@@ -62,56 +64,96 @@ def _choices_help(choices: list[tuple[str, Any]]) -> str:
 # Input
 
 
+def _text(label: Any, max_length: int, **kwargs: Any) -> serializers.CharField:
+    """A text input whose messages name it (passcode_portal.fieldtext), with the same limit as
+    the page's form field for it (trucks.validators)."""
+    return serializers.CharField(
+        max_length=max_length, error_messages=api_messages(label), **kwargs
+    )
+
+
+def _time(label: Any, **kwargs: Any) -> TimeField:
+    messages = {
+        **api_messages(label),
+        "invalid": format_lazy(
+            _("The {field} is not a time; send it as ISO 8601, e.g. 2026-11-23T14:30:00+08:00."),
+            field=label,
+        ),
+        "out_of_range": format_lazy(
+            _("The {field} must lie between the years 2000 and 2099."), field=label
+        ),
+    }
+    return TimeField(error_messages=messages, **kwargs)
+
+
 class PersonInputSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100, allow_blank=True)
-    id_number = serializers.CharField(max_length=32, allow_blank=True)
-    phone = serializers.CharField(max_length=32, allow_blank=True)
+    name = _text(pgettext_lazy("person", "name"), validators.NAME_MAX_LENGTH, allow_blank=True)
+    id_number = _text(_("ID number"), validators.ID_NUMBER_MAX_LENGTH, allow_blank=True)
+    phone = _text(_("mobile number"), validators.PHONE_INPUT_MAX_LENGTH, allow_blank=True)
 
 
 class TripInputSerializer(serializers.Serializer[Any]):
-    vehicle_plate = serializers.CharField(max_length=32, allow_blank=True)
+    vehicle_plate = _text(_("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True)
     driver = PersonInputSerializer(
         required=False,
         allow_null=True,
         help_text="Required for dispatchers; a driver's own account may leave it out.",
     )
     co_riders = serializers.ListField(
-        child=PersonInputSerializer(), required=False, max_length=_MAX_PEOPLE
+        child=PersonInputSerializer(),
+        required=False,
+        max_length=_MAX_PEOPLE,
+        error_messages=api_messages(_("list of co-riders")),
     )
-    origin_region = serializers.CharField(
-        max_length=12, allow_blank=True, help_text="A region code (GB/T 2260)."
+    origin_region = _text(
+        _("origin"),
+        validators.REGION_CODE_LENGTH,
+        allow_blank=True,
+        help_text="A region code (GB/T 2260).",
     )
     travel_history = serializers.ListField(
-        child=serializers.CharField(max_length=12, allow_blank=True),
+        child=_text(_("region code"), validators.REGION_CODE_LENGTH, allow_blank=True),
         required=False,
         max_length=_MAX_CODES,
+        error_messages=api_messages(_("travel history")),
         help_text="Region codes visited in the last 14 days.",
     )
-    destination_name = serializers.CharField(max_length=200, allow_blank=True)
-    destination_address = serializers.CharField(max_length=300, allow_blank=True)
+    destination_name = _text(_("destination"), validators.DESTINATION_MAX_LENGTH, allow_blank=True)
+    destination_address = _text(
+        _("destination address"), validators.ADDRESS_MAX_LENGTH, allow_blank=True
+    )
     consignee = serializers.IntegerField(
         required=False,
         allow_null=True,
         min_value=1,
         max_value=2**63 - 1,
+        error_messages=api_messages(_("consignee")),
         help_text="Company id from GET /api/v1/consignees/.",
     )
-    entry_checkpoint = serializers.CharField(
-        max_length=32,
+    entry_checkpoint = _text(
+        _("entry checkpoint"),
+        32,
         allow_blank=True,
         help_text="Checkpoint code from GET /api/v1/checkpoints/.",
     )
-    planned_arrival = TimeField()
-    planned_departure = TimeField()
-    cargo_category = serializers.CharField(
-        max_length=32, allow_blank=True, help_text=_choices_help(CargoCategory.choices)
+    planned_arrival = _time(_("planned arrival"))
+    planned_departure = _time(_("planned departure"))
+    cargo_category = _text(
+        _("cargo category"),
+        32,
+        allow_blank=True,
+        help_text=_choices_help(CargoCategory.choices),
     )
-    cargo_description = serializers.CharField(max_length=300, allow_blank=True)
-    test_result = serializers.CharField(
-        max_length=16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    cargo_description = _text(
+        _("cargo description"), validators.CARGO_DESCRIPTION_MAX_LENGTH, allow_blank=True
     )
-    test_sampled_at = TimeField(required=False, allow_null=True)
-    multi_entry = serializers.BooleanField(required=False, default=False)
+    test_result = _text(
+        _("test result"), 16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    )
+    test_sampled_at = _time(_("sample time"), required=False, allow_null=True)
+    multi_entry = serializers.BooleanField(
+        required=False, default=False, error_messages=api_messages(_("multi-entry choice"))
+    )
 
     def to_trip_data(self) -> services.TripData:
         data = self.validated_data
@@ -147,14 +189,14 @@ class TripFilterSerializer(serializers.Serializer[Any]):
 
 
 class TestResultInputSerializer(serializers.Serializer[Any]):
-    test_result = serializers.CharField(
-        max_length=16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    test_result = _text(
+        _("test result"), 16, allow_blank=True, help_text=_choices_help(TestResult.choices)
     )
-    test_sampled_at = TimeField(required=False, allow_null=True)
+    test_sampled_at = _time(_("sample time"), required=False, allow_null=True)
 
 
 class PlateInputSerializer(serializers.Serializer[Any]):
-    vehicle_plate = serializers.CharField(max_length=32, allow_blank=True)
+    vehicle_plate = _text(_("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True)
 
 
 class RegionFilterSerializer(serializers.Serializer[Any]):
@@ -180,12 +222,19 @@ class PersonOutputSerializer(serializers.Serializer[Any]):
     id_number = serializers.SerializerMethodField(
         help_text="Masked (4 first and 4 last characters) except for officials."
     )
-    phone = serializers.CharField()
+    phone = serializers.SerializerMethodField(
+        help_text="Masked (3 first and 4 last digits) for consignees."
+    )
 
     def get_id_number(self, person: Driver | CoRider) -> str:
         if self.context.get("full_id_numbers"):
             return person.id_number
         return mask_id_number(person.id_number)
+
+    def get_phone(self, person: Driver | CoRider) -> str:
+        if self.context.get("full_phones"):
+            return person.phone
+        return mask_phone(person.phone)
 
 
 class ReasonSerializer(serializers.Serializer[Any]):
@@ -196,7 +245,10 @@ class ReasonSerializer(serializers.Serializer[Any]):
 
 class PassOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
-    token = serializers.SerializerMethodField(help_text="The signed token the QR code holds.")
+    token = serializers.SerializerMethodField(
+        help_text="The signed token the QR code holds; null for consignees, who need the trip "
+        "but not the code that lets the truck through (so are qr_png, qr_svg and link)."
+    )
     colour = serializers.ChoiceField(choices=Colour.choices)
     reasons = serializers.SerializerMethodField()
     policy_version = serializers.IntegerField()
@@ -209,8 +261,12 @@ class PassOutputSerializer(serializers.Serializer[Any]):
         help_text="Signed, expiring link that opens the pass without an account."
     )
 
-    def get_token(self, pass_: Pass) -> str:
-        return services.pass_token(pass_)
+    def _in_full(self, pass_: Pass) -> bool:
+        return pass_.trip_id in self.context.get("in_full", ())
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_token(self, pass_: Pass) -> str | None:
+        return services.pass_token(pass_) if self._in_full(pass_) else None
 
     @extend_schema_field(ReasonSerializer(many=True))
     def get_reasons(self, pass_: Pass) -> list[dict[str, str]]:
@@ -224,17 +280,17 @@ class PassOutputSerializer(serializers.Serializer[Any]):
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_qr_png(self, pass_: Pass) -> str:
-        return self._absolute("api-pass-qr-png", pass_)
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_qr_png(self, pass_: Pass) -> str | None:
+        return self._absolute("api-pass-qr-png", pass_) if self._in_full(pass_) else None
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_qr_svg(self, pass_: Pass) -> str:
-        return self._absolute("api-pass-qr-svg", pass_)
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_qr_svg(self, pass_: Pass) -> str | None:
+        return self._absolute("api-pass-qr-svg", pass_) if self._in_full(pass_) else None
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_link(self, pass_: Pass) -> str:
-        return links.pass_link_url(pass_)
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_link(self, pass_: Pass) -> str | None:
+        return links.pass_link_url(pass_) if self._in_full(pass_) else None
 
 
 class TripOutputSerializer(serializers.Serializer[Any]):
@@ -242,8 +298,8 @@ class TripOutputSerializer(serializers.Serializer[Any]):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=TripStatus.choices)
     vehicle_plate = serializers.CharField(source="vehicle.plate")
-    driver = PersonOutputSerializer()
-    co_riders = PersonOutputSerializer(many=True)
+    driver = serializers.SerializerMethodField()
+    co_riders = serializers.SerializerMethodField()
     origin_region = serializers.CharField(source="origin_region_id")
     travel_history = serializers.SerializerMethodField()
     destination_name = serializers.CharField()
@@ -267,6 +323,18 @@ class TripOutputSerializer(serializers.Serializer[Any]):
         )
         return fields
 
+    def _people_context(self, trip: Trip) -> dict[str, Any]:
+        return {**self.context, "full_phones": trip.pk in self.context.get("in_full", ())}
+
+    @extend_schema_field(PersonOutputSerializer)
+    def get_driver(self, trip: Trip) -> dict[str, Any]:
+        return PersonOutputSerializer(trip.driver, context=self._people_context(trip)).data
+
+    @extend_schema_field(PersonOutputSerializer(many=True))
+    def get_co_riders(self, trip: Trip) -> Any:
+        people = trip.co_riders.all()
+        return PersonOutputSerializer(people, many=True, context=self._people_context(trip)).data
+
     def get_travel_history(self, trip: Trip) -> list[str]:
         return [region.code for region in trip.travel_history.all()]
 
@@ -280,11 +348,13 @@ class TripOutputSerializer(serializers.Serializer[Any]):
 
 def trip_context(request: Any, trips: list[Trip]) -> dict[str, Any]:
     """What TripOutputSerializer needs beyond the trips: the request (absolute URLs), whether to
-    show full ID numbers, and the pass explanations of the whole page, read at once."""
+    show full ID numbers, the trips whose pass code and phone numbers the user may have
+    (``selectors.trip_in_full_to``), and the pass explanations of the whole page, read at once."""
     passes = [p for p in (selectors.current_pass(t) for t in trips) if p is not None]
     return {
         "request": request,
         "full_id_numbers": selectors.can_see_full_id_numbers(request.user),
+        "in_full": {t.pk for t in trips if selectors.trip_in_full_to(user=request.user, trip=t)},
         "explanations": selectors.passes_explanations(passes),
     }
 

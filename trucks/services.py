@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.ttlcache import TTLCache
-from trucks import grading, passcode, validators
+from trucks import grading, passcode, selectors, validators
 from trucks.models import (
     CargoCategory,
     Company,
@@ -262,8 +262,11 @@ def _person_errors(person: PersonData) -> dict[str, list[str]]:
     errors = _Errors()
     if not person.name.strip():
         errors.add("name", _("Enter the person's name."))
-    elif len(person.name.strip()) > 50:
-        errors.add("name", _("A name has at most 50 characters."))
+    elif len(person.name.strip()) > validators.NAME_MAX_LENGTH:
+        errors.add(
+            "name",
+            _("The name can have at most %(n)d characters.") % {"n": validators.NAME_MAX_LENGTH},
+        )
     errors.check("id_number", validators.validate_id_number, person.id_number)
     errors.check("phone", validators.validate_phone, person.phone)
     return errors.fields
@@ -314,6 +317,15 @@ def _validate_times(
             "planned_arrival",
             _("Register at least %(hours)d hours before arrival.")
             % {"hours": policy.min_lead_hours},
+        )
+    elif arrival > now + timedelta(days=policy.max_advance_days):
+        errors.add(
+            "planned_arrival",
+            _(
+                "The planned arrival can be at most %(days)d days ahead; register the trip "
+                "closer to the day."
+            )
+            % {"days": policy.max_advance_days},
         )
     if departure <= arrival:
         errors.add("planned_departure", _("The planned departure must be after the arrival."))
@@ -443,14 +455,14 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     errors.raise_if_any()
     assert driver_data is not None and checkpoint is not None
 
-    vehicle, _created = Vehicle.objects.get_or_create(
-        plate=plate, defaults={"company": acting.company}
-    )
     # One vehicle, one trip at a time: the vehicle row is locked so that two registrations for
     # the same plate cannot both pass the overlap check.
-    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    vehicle = _vehicle_locked(plate=plate, company=acting.company, field="vehicle_plate")
     _check_vehicle_free(
-        vehicle=vehicle, arrival=data.planned_arrival, departure=data.planned_departure
+        vehicle=vehicle,
+        arrival=data.planned_arrival,
+        departure=data.planned_departure,
+        actor=actor,
     )
 
     driver = acting.driver or _driver_upsert(company=acting.company, person=driver_data)
@@ -506,13 +518,36 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     return trip
 
 
+def _refuse_foreign_plate(vehicle: Vehicle, company: Company | None, field: str) -> None:
+    """A plate another company holds is theirs: refused (409) without naming anything of that
+    company's. A vehicle no company holds (an independent driver's) may be used by anyone."""
+    if vehicle.company_id is not None and vehicle.company_id != (company.pk if company else None):
+        message = _("This plate is registered to another company.")
+        raise DomainError("plate_taken", message, fields={field: [message]}, status=409)
+
+
+def _vehicle_locked(*, plate: str, company: Company | None, field: str) -> Vehicle:
+    """The vehicle of the plate, created for ``company`` if new, locked (FOR UPDATE) for the
+    caller's transaction; refused if another company holds it."""
+    vehicle, _created = Vehicle.objects.get_or_create(plate=plate, defaults={"company": company})
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    _refuse_foreign_plate(vehicle, company, field)
+    return vehicle
+
+
 def _check_vehicle_free(
-    *, vehicle: Vehicle, arrival: datetime, departure: datetime, trip: Trip | None = None
+    *,
+    vehicle: Vehicle,
+    arrival: datetime,
+    departure: datetime,
+    actor: User,
+    trip: Trip | None = None,
 ) -> None:
     """Refuse (409) when another trip of the vehicle, still holding an active pass, is planned
     to be in the city at an overlapping time. Planned times, not pass windows, are compared:
     the windows' margins overlap for a truck that turns round within hours, which is normal.
-    The caller holds the vehicle row locked."""
+    The other trip's reference is named only to someone who may see that trip. The caller
+    holds the vehicle row locked."""
     clashes = Pass.objects.filter(
         trip__vehicle=vehicle,
         status=PassStatus.ACTIVE,
@@ -521,15 +556,21 @@ def _check_vehicle_free(
     )
     if trip is not None:
         clashes = clashes.exclude(trip=trip)
-    clash = clashes.select_related("trip").first()
-    if clash is not None:
-        raise DomainError(
-            "vehicle_busy",
-            _("This vehicle already has trip %(ref)s in that time; cancel it or change the times.")
-            % {"ref": clash.trip.reference},
-            fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
-            status=409,
-        )
+    clash = clashes.select_related("trip", "trip__driver").first()
+    if clash is None:
+        return
+    if selectors.trip_visible_to(user=actor, trip=clash.trip):
+        message = _(
+            "This vehicle already has trip %(ref)s in that time; cancel it or change the times."
+        ) % {"ref": clash.trip.reference}
+    else:
+        message = _("This vehicle is already registered for a trip in that time.")
+    raise DomainError(
+        "vehicle_busy",
+        message,
+        fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
+        status=409,
+    )
 
 
 def _driver_upsert(*, company: Company | None, person: PersonData) -> Driver:
@@ -800,16 +841,14 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
     errors.check("vehicle_plate", validators.validate_plate, normalised)
     errors.raise_if_any()
     if normalised != trip.vehicle.plate:
-        vehicle, _created = Vehicle.objects.get_or_create(
-            plate=normalised, defaults={"company": trip.company}
-        )
-        # The corrected plate must not be on the road for another trip at the same time
-        # (locked as in trip_register, so two corrections cannot both pass the check).
-        vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+        # The corrected plate must not be another company's, nor on the road for another trip
+        # at the same time (locked as in trip_register, so two corrections cannot both pass).
+        vehicle = _vehicle_locked(plate=normalised, company=trip.company, field="vehicle_plate")
         _check_vehicle_free(
             vehicle=vehicle,
             arrival=trip.planned_arrival,
             departure=trip.planned_departure,
+            actor=actor,
             trip=trip,
         )
         trip.vehicle = vehicle
@@ -882,13 +921,7 @@ def vehicle_add(*, actor: User, plate: str, description: str = "") -> Vehicle:
         plate=normalised, defaults={"company": company, "description": description.strip()}
     )
     if not created:
-        if vehicle.company_id not in (None, company.pk):
-            raise DomainError(
-                "plate_taken",
-                _("This plate is registered to another company."),
-                fields={"plate": [_("This plate is registered to another company.")]},
-                status=409,
-            )
+        _refuse_foreign_plate(vehicle, company, "plate")
         vehicle.company = company
         vehicle.description = description.strip() or vehicle.description
         vehicle.save(update_fields=["company", "description"])

@@ -14,6 +14,18 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+# How long each typed value may be, one limit per field for the pages' forms and the API alike.
+# Stored values are normalised (separators and the +86 prefix dropped), so a plate or a phone
+# number may be typed longer than it is stored; names and addresses are stored as typed.
+NAME_MAX_LENGTH = 50
+ID_NUMBER_MAX_LENGTH = 18
+PHONE_INPUT_MAX_LENGTH = 20
+PLATE_INPUT_MAX_LENGTH = 16
+REGION_CODE_LENGTH = 6
+DESTINATION_MAX_LENGTH = 200
+ADDRESS_MAX_LENGTH = 300
+CARGO_DESCRIPTION_MAX_LENGTH = 300
+
 PROVINCE_PREFIXES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Plate letters never use I or O (they read as 1 and 0), per GA 36.
 _L = "A-HJ-NP-Z"

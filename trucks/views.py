@@ -4,6 +4,7 @@ the input, with the service's 4xx status, and nothing the user typed is lost."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -233,14 +235,65 @@ def _pass_state(trip: Trip, pass_: Pass | None, now: datetime) -> str:
     return "valid"
 
 
-def _void_label(trip: Trip, pass_: Pass | None, state: str) -> str:
+@dataclass(frozen=True)
+class Unusable:
+    """Why a pass cannot be used at a checkpoint now, and what to do, in the user's language."""
+
+    label: str
+    why: str
+    action: str
+
+
+# Revocation reasons the services write as codes; an official's own words are shown as written.
+_REVOKED_WHY: dict[str, Promise] = {
+    "reissued": gettext_lazy("A new pass replaced this one."),
+    "trip cancelled": gettext_lazy("The trip was cancelled."),
+}
+
+
+def _unusable(trip: Trip, pass_: Pass | None, state: str) -> Unusable | None:
+    """Whether the pass reads as "do not show this at a checkpoint", and why: void (cancelled,
+    revoked, used, none), expired, or red. A red pass is valid as a code but refused entry, so
+    it must never look like a pass that lets the truck through."""
     if trip.status == TripStatus.CANCELLED:
-        return _("Cancelled")
+        return Unusable(
+            _("Cancelled"),
+            _("The trip was cancelled."),
+            _("Register a new trip if the truck still makes the journey."),
+        )
+    if pass_ is None:
+        return Unusable(
+            _("No pass"),
+            _("No pass has been issued for this trip."),
+            _("Ask your company or the traffic office."),
+        )
     if state == "expired":
-        return _("Expired")
-    if pass_ is not None and pass_.status == PassStatus.COMPLETED:
-        return _("Used")
-    return _("Revoked")
+        return Unusable(
+            _("Expired"),
+            _("The pass window ended at %(time)s.")
+            % {"time": date_format(timezone.localtime(pass_.valid_until), "Y-m-d H:i")},
+            _("Register a new trip for the next journey."),
+        )
+    if pass_.status == PassStatus.COMPLETED:
+        return Unusable(
+            _("Used"),
+            _("The truck has made its entry and exit with this pass."),
+            _("Register a new trip for the next journey."),
+        )
+    if state == "void":
+        why = _REVOKED_WHY.get(pass_.revoked_reason)
+        return Unusable(
+            _("Revoked"),
+            str(why) if why is not None else pass_.revoked_reason or _("The pass was revoked."),
+            _("Do not use it. Ask your company or the traffic office for a new pass."),
+        )
+    if pass_.colour == Colour.RED:
+        return Unusable(
+            _("Entry refused"),
+            _("The pass is a red code: the truck will not be admitted."),
+            _("See the reasons below and what to do about each."),
+        )
+    return None
 
 
 def duration_text(delta: timedelta) -> str:
@@ -256,40 +309,58 @@ def duration_text(delta: timedelta) -> str:
 
 
 def _countdown_text(state: str, pass_: Pass | None, now: datetime) -> str:
-    if pass_ is None or state == "void":
+    """The time to the window's opening or end, for a pass that can be used; nothing for one
+    that cannot (a countdown would suggest it is valid)."""
+    if pass_ is None:
         return ""
     if state == "pending":
         return _("Opens in %(time)s") % {"time": duration_text(pass_.valid_from - now)}
     if state == "valid":
         return _("Valid for %(time)s") % {"time": duration_text(pass_.valid_until - now)}
-    return _("Expired")
+    return ""
 
 
 def _pass_context(
-    request: HttpRequest, trip: Trip, pass_: Pass | None, *, co_riders: int
+    request: HttpRequest, trip: Trip, pass_: Pass | None, *, holds_code: bool
 ) -> dict[str, Any]:
+    """What the pass page shows of a trip and its pass. ``holds_code``: whether the viewer may
+    have the pass code itself (the trip's driver and company, officials, the holder of the
+    signed link), not only the trip (a consignee)."""
     now = timezone.now()
     state = _pass_state(trip, pass_, now)
+    unusable = _unusable(trip, pass_, state)
     qr_markup = ""
-    if pass_ is not None and state in ("valid", "pending"):
+    if pass_ is not None and unusable is None and holds_code:
         # Inline SVG: the image needs no second, authenticated request, so the signed link
         # works for drivers without an account, and the page prints as one document.
         qr_markup = qr.qr_svg(services.pass_token(pass_)).decode("utf-8")
     full_ids = selectors.can_see_full_id_numbers(request.user)
+
+    def id_number(value: str) -> str:
+        return value if full_ids else mask_id_number(value)
+
     return {
         "trip": trip,
         "pass": pass_,
         "state": state,
-        "void_label": _void_label(trip, pass_, state) if state in ("void", "expired") else "",
+        "unusable": unusable,
+        # Red: a valid code that is refused entry (its reasons say what to do), as against a
+        # void or expired one.
+        "refused": unusable is not None
+        and pass_ is not None
+        and pass_.colour == Colour.RED
+        and state in ("valid", "pending"),
+        "holds_code": holds_code,
         "qr_svg": qr_markup,
         "colour_name": COLOUR_NAMES.get(pass_.colour, "") if pass_ else "",
         "colour_meaning": COLOUR_MEANINGS.get(pass_.colour, "") if pass_ else "",
         "explanations": selectors.pass_explanations(pass_) if pass_ else [],
-        "driver_id_number": (
-            trip.driver.id_number if full_ids else mask_id_number(trip.driver.id_number)
-        ),
-        "co_rider_count": co_riders,
-        "countdown": _countdown_text(state, pass_, now),
+        "driver_id_number": id_number(trip.driver.id_number),
+        "co_riders": [
+            {"name": person.name, "id_number": id_number(person.id_number)}
+            for person in trip.co_riders.all()
+        ],
+        "countdown": _countdown_text(state, pass_, now) if unusable is None else "",
         "is_owner": False,
     }
 
@@ -348,7 +419,8 @@ def _render_trip(
     plate_form: PlateForm | None = None,
 ) -> HttpResponse:
     pass_ = selectors.current_pass(trip)
-    context = _pass_context(request, trip, pass_, co_riders=len(trip.co_riders.all()))
+    holds_code = selectors.trip_in_full_to(user=request.user, trip=trip)
+    context = _pass_context(request, trip, pass_, holds_code=holds_code)
     if selectors.trip_manageable_by(user=request.user, trip=trip):
         context.update(
             _owner_context(request, trip, pass_, test_form=test_form, plate_form=plate_form)
@@ -451,11 +523,13 @@ def pass_link(request: HttpRequest, token: str) -> HttpResponse:
         trip = pass_.trip
         # Show the trip's pass as it is now: a regraded or reissued pass replaces this one.
         current = selectors.current_pass(trip) or pass_
-        context = _pass_context(request, trip, current, co_riders=trip.co_riders.count())
+        context = _pass_context(request, trip, current, holds_code=True)
         context["via_link"] = True
         response = render(request, "trucks/pass.html", context)
-    # The token in the address opens the pass: keep it out of Referer headers and indexes.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token in the address opens the pass: keep it out of Referer headers (the origin
+    # alone is sent, never the path) and out of indexes. Not "no-referrer": browsers then send
+    # "Origin: null" with the page's own forms (the language switch), which CSRF refuses.
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -21,7 +21,8 @@ from tests.checkpoints.scanning import open_trip, scan, token_of
 from tests.factories import CheckpointFactory, CompanyFactory, consignee_user, staff_user
 from tests.factories import dispatcher as make_dispatcher
 from tests.lifecycle import bulk_passes, task_names
-from trucks import messages
+from tests.trucks.notifying import sms_outbox_fixture  # noqa: F401
+from trucks import messages, notify
 from trucks.models import Notification, Trip, TripStatus, WebhookDelivery, WebhookSubscription
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -121,6 +122,30 @@ def test_a_truck_not_confirmed_in_time_is_overdue_once(
         "arrival",
         entered.reference,
     )
+
+
+@pytest.mark.django_db
+def test_each_company_is_told_in_its_own_language(
+    entered: Trip, carrier: Any, park: Any, sms_outbox: list[Any]
+) -> None:
+    """Companies have a language of their own, as drivers do: the carrier reads English, the
+    consignee the default Chinese, through the real sender."""
+    carrier.language = "en"
+    carrier.save(update_fields=["language"])
+
+    lifecycle.trips_flag_overdue(now=NOW + 6 * HOURS)
+    notify.notifications_send_due()
+
+    texts = {m.phone: m.text for m in sms_outbox}
+    assert texts[carrier.contact_phone].startswith("Trip ")
+    assert entered.reference in texts[carrier.contact_phone]
+    assert "行程" in texts[park.contact_phone]
+    languages = dict(
+        Notification.objects.filter(template="overdue_arrival", channel="sms").values_list(
+            "recipient", "language"
+        )
+    )
+    assert languages == {carrier.contact_phone: "en", park.contact_phone: "zh-hans"}
 
 
 @pytest.mark.django_db

@@ -133,6 +133,7 @@ def test_a_policy_change_is_a_new_version(admin_client: Client) -> None:
             "min_lead_hours": 0,
             "max_window_hours": 72,
             "multi_entry_max_days": 7,
+            "max_advance_days": 7,
             "retention_days": 28,
             "remind_window_hours": 12,
             "remind_test_hours": 24,

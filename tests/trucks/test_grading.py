@@ -420,3 +420,43 @@ def test_every_reason_grading_can_give_has_an_explanation() -> None:
             )
             assert text["text"] and text["action"]
             assert "%(" not in text["text"] and "%(" not in text["action"]
+
+
+@pytest.mark.parametrize(
+    ("red", "yellow", "code", "words_en", "words_zh"),
+    [
+        ("high", "medium", "high_risk_origin", "a high-risk region", "高风险地区"),
+        ("high", "medium", "medium_risk_origin", "a medium-risk region", "中风险地区"),
+        ("medium", "low", "high_risk_origin", "a medium- or high-risk region", "中、高风险地区"),
+        ("medium", "low", "medium_risk_travel", "a low-risk region", "低风险地区"),
+        ("high", "low", "medium_risk_origin", "a low- or medium-risk region", "低、中风险地区"),
+        ("low", "low", "high_risk_travel", "a low-, medium- or high-risk region", "低、中、高风险"),
+    ],
+)
+def test_region_reasons_name_the_levels_of_the_rules_that_decided(
+    red: str, yellow: str, code: str, words_en: str, words_zh: str
+) -> None:
+    """Officials move the thresholds (red from medium, say): the text follows the rule version
+    that graded the pass, instead of always saying "high-risk"."""
+    rules = Rules(red_risk_level=red, yellow_risk_level=yellow)
+    reason = {"code": code, "regions": [WUJIN]}
+
+    with translation.override("en"):
+        english = grading.explain(reason, region_names={}, rules=rules)["text"]
+    with translation.override("zh-hans"):
+        chinese = grading.explain(reason, region_names={}, rules=rules)["text"]
+
+    assert words_en in english
+    assert words_zh in chinese
+
+
+def test_a_region_red_under_moved_thresholds_is_explained_by_those_thresholds() -> None:
+    rules = Rules(red_risk_level="medium", yellow_risk_level="low")
+    result = grade(rules=rules, origin=WUJIN, risk_by_code={JIANGSU: "medium"})
+    [reason] = result.reasons_json
+
+    with translation.override("en"):
+        text = grading.explain(reason, region_names={}, rules=rules)["text"]
+
+    assert (result.colour, reason["code"]) == (RED, "high_risk_origin")
+    assert text == f"The trip starts in a medium- or high-risk region: {WUJIN}."

@@ -356,7 +356,7 @@ def test_the_signed_link_opens_the_pass_without_signing_in(trip: Trip) -> None:
     assert response.status_code == 200
     body = response.content.decode()
     assert trip.reference in body and "<svg" in body
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
     assert reverse("trucks:trip-cancel", args=[trip.pk]) not in body
 
 
@@ -408,7 +408,7 @@ def test_a_new_test_result_regrades_the_pass(trip: Trip, dispatcher: Any) -> Non
     )
     assert Pass.objects.get(trip=trip, status=PassStatus.ACTIVE).colour == "red"
     body = response.content.decode()
-    assert 'class="banner banner-red"' in body
+    assert 'class="banner banner-red banner-refused"' in body
     assert "Red code" in body
 
 

@@ -25,10 +25,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from checkpoints import services
-from checkpoints.models import Direction, ScanEvent, Verdict
+from checkpoints.models import Direction, LandingTest, Reason, ScanEvent, Verdict
 from passcode_portal.errors import DomainError
 from trucks import passcode
-from trucks.models import Company, Trip, TripStatus
+from trucks.models import Colour, Company, Pass, Trip, TripStatus
 from trucks.roles import Role, roles_of
 from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
@@ -69,28 +69,55 @@ def _consignee_company(request: HttpRequest) -> Company:
 # Reads, scoped to the consignee's company: another company's trip is never found
 
 
-def trips_inside(company: Company) -> QuerySet[Trip]:
-    """Trucks bound for the company that entered the city and are not confirmed yet, the
-    earliest entered first (it is the likeliest at the gate), with the time and checkpoint of
-    their latest admitted entry."""
+def _with_entry(trips: QuerySet[Trip]) -> QuerySet[Trip]:
+    """Each trip with what the consignee must know of how it came in: its pass colour, and of
+    its latest admitted entry the checkpoint, the landing test, and whether a supervisor
+    overrode a refusal (why, and what was refused), so a red-code truck admitted by override
+    never looks like any other."""
     entries = ScanEvent.objects.filter(
         _ADMITTED, trip=OuterRef("pk"), direction=Direction.IN
     ).order_by("-scanned_at")
-    return (
-        Trip.objects.filter(consignee=company, status=TripStatus.INSIDE)
-        .select_related("vehicle", "driver")
-        .annotate(entered_through=Subquery(entries.values("checkpoint__name")[:1]))
-        .order_by(F("entered_at").asc(nulls_last=True), "planned_arrival", "pk")
+    colour = Pass.objects.filter(trip=OuterRef("pk")).order_by("-issued_at").values("colour")
+    return trips.select_related("vehicle", "driver").annotate(
+        entered_through=Subquery(entries.values("checkpoint__name")[:1]),
+        entry_landing_test=Subquery(entries.values("landing_test")[:1]),
+        entry_override_reason=Subquery(entries.values("override_reason")[:1]),
+        entry_refused_for=Subquery(entries.values("reason")[:1]),
+        pass_colour=Subquery(colour[:1]),
+    )
+
+
+def trips_inside(company: Company) -> QuerySet[Trip]:
+    """Trucks bound for the company that entered the city and are not confirmed yet, the
+    earliest entered first (it is the likeliest at the gate), with their entry (``_with_entry``)."""
+    return _with_entry(Trip.objects.filter(consignee=company, status=TripStatus.INSIDE)).order_by(
+        F("entered_at").asc(nulls_last=True), "planned_arrival", "pk"
     )
 
 
 def trips_arrived(company: Company, *, limit: int = ARRIVED_SHOWN) -> list[Trip]:
     """Trucks bound for the company that arrived and have not left yet, the latest first."""
     return list(
-        Trip.objects.filter(consignee=company, status=TripStatus.ARRIVED)
-        .select_related("vehicle", "driver")
-        .order_by(F("arrived_at").desc(nulls_last=True), "-pk")[:limit]
+        _with_entry(Trip.objects.filter(consignee=company, status=TripStatus.ARRIVED)).order_by(
+            F("arrived_at").desc(nulls_last=True), "-pk"
+        )[:limit]
     )
+
+
+def entry_notes(trip: Trip) -> dict[str, str]:
+    """The pass colour, the override and the landing test of a listed trip, in words."""
+    colour = getattr(trip, "pass_colour", "") or ""
+    override = getattr(trip, "entry_override_reason", "") or ""
+    landing = getattr(trip, "entry_landing_test", "") or ""
+    refused_for = getattr(trip, "entry_refused_for", "") or ""
+    return {
+        "colour": colour,
+        "colour_name": str(Colour(colour).label) if colour in Colour.values else "",
+        "override": override,
+        "refused_for": str(Reason(refused_for).label) if override and refused_for else "",
+        "landing": landing,
+        "landing_name": str(LandingTest(landing).label) if landing in LandingTest.values else "",
+    }
 
 
 def trip_find(*, company: Company, text: str) -> Trip:
@@ -155,11 +182,14 @@ def _render(
 ) -> HttpResponse:
     inside = trips_inside(company)
     rows = list(inside[:INSIDE_SHOWN])
+    arrived = trips_arrived(company)
+    for trip in (*rows, *arrived):
+        trip.notes = entry_notes(trip)  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "company": company,
         "inside": rows,
         "inside_count": len(rows) if len(rows) < INSIDE_SHOWN else inside.count(),
-        "arrived": trips_arrived(company),
+        "arrived": arrived,
         "code": code,
         "code_error": code_error,
         "error": error,

@@ -353,3 +353,76 @@ def test_the_form_posts_with_csrf(world: World) -> None:
 
     assert client.post(confirm_url(trip)).status_code == 403
     assert status_of(trip) == TripStatus.INSIDE
+
+
+# ---------------------------------------------------------------------------------------------
+# How each truck came in: colour, override, landing test
+
+
+def test_the_list_shows_colour_override_and_landing_test(world: World) -> None:
+    """A red-code truck a supervisor let in reads as such; a yellow one shows its landing test."""
+    supervisor = staff_user()
+    supervisor.checkpoint_assignments.create(checkpoint=world.checkpoint, supervisor=True)
+    red = world.trip(world.ours, enter=False, test_result="positive", test_sampled_at=at(-3))
+    refused = services.scan_perform(
+        staff=supervisor,
+        checkpoint=world.checkpoint,
+        data=services.ScanInput(token=token_of(red), direction="in"),
+    )
+    assert refused.scan.reason == "red_code"
+    services.scan_override(
+        supervisor=supervisor,
+        checkpoint=world.checkpoint,
+        scan_pk=refused.scan.pk,
+        reason="运送抗疫医疗物资，经指挥部批准放行",
+    )
+    yellow = world.trip(world.ours, enter=False, test_result="none", test_sampled_at=None)
+    tested = services.scan_perform(
+        staff=world.staff,
+        checkpoint=world.checkpoint,
+        data=services.ScanInput(token=token_of(yellow), direction="in"),
+    )
+    services.landing_test_sample(
+        staff=world.staff, checkpoint=world.checkpoint, scan_pk=tested.scan.pk
+    )
+    green = world.trip(world.ours)
+    client = Client()
+    client.force_login(world.consignee)
+
+    body = client.get(URL).content.decode()
+
+    def item(trip: Trip) -> str:
+        start = body.index(f'data-trip="{trip.pk}"')
+        return body[start : body.index("</li>", start)]
+
+    assert 'data-colour="red"' in item(red) and "红码" in item(red)
+    assert "带班负责人" in item(red) and "经指挥部批准放行" in item(red) and "红码" in item(red)
+    assert 'data-colour="yellow"' in item(yellow) and "已采样" in item(yellow)
+    assert 'data-colour="green"' in item(green) and 'data-slot="override"' not in item(green)
+
+
+def test_an_arrived_truck_keeps_its_override_note(world: World) -> None:
+    supervisor = staff_user()
+    supervisor.checkpoint_assignments.create(checkpoint=world.checkpoint, supervisor=True)
+    red = world.trip(world.ours, enter=False, test_result="positive", test_sampled_at=at(-3))
+    refused = services.scan_perform(
+        staff=supervisor,
+        checkpoint=world.checkpoint,
+        data=services.ScanInput(token=token_of(red), direction="in"),
+    )
+    services.scan_override(
+        supervisor=supervisor,
+        checkpoint=world.checkpoint,
+        scan_pk=refused.scan.pk,
+        reason="保供放行",
+    )
+    services.trip_confirm_arrival(actor=world.consignee, trip=red)
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(world.consignee)
+
+    body = client.get(URL).content.decode()
+    start = body.index(f'data-trip="{red.pk}"')
+    arrived = body[start : body.index("</li>", start)]
+
+    assert "arrival-done" in body[body.rindex("<li", 0, start) : start]
+    assert "Red code" in arrived and "override" in arrived and "保供放行" in arrived

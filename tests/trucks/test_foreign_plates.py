@@ -58,9 +58,7 @@ def test_the_owners_trip_is_not_named_to_another_company(
     assert first["reference"] not in r.content.decode()
 
 
-def test_a_driver_of_another_company_is_refused_the_plate_too(
-    owner: Any, checkpoint: Any
-) -> None:
+def test_a_driver_of_another_company_is_refused_the_plate_too(owner: Any, checkpoint: Any) -> None:
     plate = valid_plate()
     services.vehicle_add(actor=owner, plate=plate)
     driver = driver_user(CompanyFactory())

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from passcode_portal.errors import DomainError
+from tests.factories import UserFactory
 from tests.trucks.test_pages import errors_of, form_data
 from trucks import services
 from trucks.forms import DATETIME_LOCAL
@@ -64,10 +65,7 @@ def test_the_last_day_of_the_horizon_is_accepted(
     assert beyond.status_code == 400
 
 
-def test_officials_move_the_horizon(
-    api_client: Any, dispatcher: Any, trip_payload: Any
-) -> None:
-    from tests.factories import UserFactory
+def test_officials_move_the_horizon(api_client: Any, dispatcher: Any, trip_payload: Any) -> None:
 
     policy = services.policy_publish(actor=UserFactory(role="official"), max_advance_days=14)
     api_client.force_authenticate(dispatcher)

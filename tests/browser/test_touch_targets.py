@@ -1,0 +1,165 @@
+"""Every interactive element on the phone and tablet pages is at least 44×44 CSS pixels, the size
+a thumb or a gloved finger at a checkpoint hits without missing: measured in Chromium, page by
+page, for every role, in Chinese and in English (words differ in length)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from checkpoints import services as checkpoint_services
+from checkpoints.models import StaffAssignment
+from tests.browser.conftest import PHONE, TABLET, open_page
+from tests.factories import (
+    CheckpointFactory,
+    CompanyFactory,
+    UserFactory,
+    at,
+    consignee_user,
+    dispatcher,
+    driver_user,
+    make_trip,
+    staff_user,
+)
+from trucks import links
+from trucks.models import Pass
+from trucks.services import pass_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MIN = 44
+
+# Radios and checkboxes are hit through their label, which is what is measured for them.
+MEASURE = """
+() => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[role=button], [tabindex]:not([tabindex="-1"])';
+  const small = [];
+  for (const element of document.querySelectorAll(selector)) {
+    if (element.closest('[hidden]') || element.classList.contains('skip-link')) continue;
+    const style = getComputedStyle(element);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    let target = element;
+    if ((element.type === 'radio' || element.type === 'checkbox') && element.closest('label')) {
+      target = element.closest('label');
+    }
+    const box = target.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.width < %(min)d || box.height < %(min)d) {
+      const text = (target.textContent || element.name || element.id || '').trim();
+      small.push(`${element.tagName.toLowerCase()}.${element.className} "${text.slice(0, 30)}"`
+        + ` ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+  }
+  return small;
+}
+""" % {"min": MIN}
+
+
+def _session_cookie(user: User) -> dict[str, str]:
+    client = Client()
+    client.force_login(user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value}
+
+
+def _small_targets(
+    chromium: Any, live_server: Any, user: User | None, paths: list[str], viewport: Any
+) -> list[str]:
+    found: list[str] = []
+    for language in ("zh-hans", "en"):
+        page = open_page(chromium, live_server, viewport)
+        cookies = [{"name": "django_language", "value": language}]
+        if user is not None:
+            cookies.append(_session_cookie(user))
+        page.context.add_cookies([{**c, "url": live_server.url} for c in cookies])
+        for path in paths:
+            page.goto(live_server.url + path)
+            assert page.locator("html").get_attribute("lang") == language
+            found += [f"{path} [{language}]: {small}" for small in page.evaluate(MEASURE)]
+            # Closed sections (<details>) hold controls too: open them and measure again.
+            if page.locator("details:not([open])").count():
+                page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+                found += [f"{path} [{language}, open]: {s}" for s in page.evaluate(MEASURE)]
+        page.context.close()
+    return sorted(set(found))
+
+
+@pytest.fixture
+def world(regions: None) -> dict[str, Any]:
+    checkpoint = CheckpointFactory(code="JZ-G55-N", name="二广高速焦作北站")
+    carrier = CompanyFactory()
+    park = CompanyFactory(is_consignee=True)
+    office = dispatcher(carrier)
+    trip = make_trip(office, checkpoint, consignee=park.pk, planned_arrival=at(1))
+    driver = driver_user(carrier)
+    own = make_trip(driver, checkpoint, driver=None)
+    staff = staff_user(checkpoint)
+    StaffAssignment.objects.filter(user=staff).update(supervisor=True)
+    # A truck inside the city, so that the consignee's list has a row with its buttons.
+    inside = make_trip(office, checkpoint, consignee=park.pk, planned_arrival=at(1))
+    checkpoint_services.scan_perform(
+        staff=staff,
+        checkpoint=checkpoint,
+        data=checkpoint_services.ScanInput(
+            token=pass_token(Pass.objects.get(trip=inside)), direction="in"
+        ),
+    )
+    return {
+        "checkpoint": checkpoint,
+        "dispatcher": office,
+        "driver": driver,
+        "consignee": consignee_user(park),
+        "staff": staff,
+        "official": UserFactory(role="official"),
+        "trip": trip,
+        "own": own,
+        "link": links.pass_link_path(Pass.objects.get(trip=trip)),
+    }
+
+
+def test_phone_pages_have_large_enough_targets(
+    chromium: Any, live_server: Any, world: dict[str, Any]
+) -> None:
+    trip, own = world["trip"], world["own"]
+    pages: list[tuple[User | None, list[str]]] = [
+        (None, ["/accounts/login/", world["link"]]),
+        (world["driver"], ["/", "/trips/new/", f"/trips/{own.pk}/"]),
+        (
+            world["dispatcher"],
+            [
+                "/",
+                "/trips/new/",
+                f"/trips/{trip.pk}/",
+                f"/trips/{trip.pk}/cancel/",
+                "/company/vehicles/",
+                "/company/drivers/",
+            ],
+        ),
+        (world["consignee"], ["/checkpoints/arrivals/", f"/trips/{trip.pk}/", "/"]),
+    ]
+    small: list[str] = []
+    for user, paths in pages:
+        small += _small_targets(chromium, live_server, user, paths, PHONE)
+
+    assert small == [], "\n".join(small)
+
+
+def test_tablet_pages_have_large_enough_targets(
+    chromium: Any, live_server: Any, world: dict[str, Any]
+) -> None:
+    code = world["checkpoint"].code
+    small = _small_targets(
+        chromium,
+        live_server,
+        world["staff"],
+        ["/checkpoints/", f"/checkpoints/{code}/", f"/checkpoints/{code}/scan/"],
+        TABLET,
+    )
+    small += _small_targets(
+        chromium, live_server, world["official"], ["/", "/officials/notifications/"], TABLET
+    )
+
+    assert small == [], "\n".join(small)

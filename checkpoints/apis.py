@@ -27,7 +27,7 @@ from trucks import selectors as trucks_selectors
 from trucks.models import Pass, Trip
 from trucks.serializers import TimeField
 from trucks.services import pass_token
-from trucks.validators import mask_id_number
+from trucks.validators import mask_id_number, mask_phone
 
 
 class CheckpointOutputSerializer(serializers.Serializer[Any]):
@@ -294,7 +294,9 @@ class ScanApi(APIView):
         responses={200: ScanOutputSerializer, 201: ScanOutputSerializer, **_ERRORS},
         description=(
             "Verify a scanned pass and record the scan. Every scan is recorded, refused or "
-            "not; the same scan_id sent again is recorded once and answered the same (200)."
+            "not; the same scan_id sent again by the same account at the same checkpoint is "
+            "recorded once and answered the same (200). A scan_id recorded by another account "
+            "or at another checkpoint is refused (409, code scan_id_conflict)."
         ),
     )
     def post(self, request: Request, code: str) -> Response:
@@ -497,12 +499,17 @@ class WalkInOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     plate = serializers.CharField()
     driver_name = serializers.CharField()
-    phone = serializers.CharField()
+    # Staff typed the number and the record keeps it; an answer, which a replay may also give,
+    # shows what the scan answer shows of a driver's identity: a masked form.
+    phone = serializers.SerializerMethodField(help_text="Masked, as 139****5678.")
     persons = serializers.IntegerField()
     note = serializers.CharField()
     outcome = serializers.CharField()
     direction = serializers.CharField()
     recorded_at = serializers.DateTimeField()
+
+    def get_phone(self, walk_in: WalkIn) -> str:
+        return mask_phone(walk_in.phone)
 
 
 class WalkInApi(APIView):
@@ -510,7 +517,11 @@ class WalkInApi(APIView):
         operation_id="checkpoints_walk_in",
         request=WalkInInputSerializer,
         responses={201: WalkInOutputSerializer, **_ERRORS},
-        description="Record an unregistered vehicle (turned back or sent to register).",
+        description=(
+            "Record an unregistered vehicle (turned back or sent to register). The same scan_id "
+            "sent again by the same account at the same checkpoint returns the record; from "
+            "anyone or anywhere else it is refused (409, code scan_id_conflict)."
+        ),
     )
     def post(self, request: Request, code: str) -> Response:
         checkpoint = _staff_checkpoint(request, code)

@@ -225,8 +225,39 @@ def _raise_alert(
     )
 
 
+def scan_id_check(
+    *, checkpoint_id: int, staff_id: int | None, checkpoint: Checkpoint, staff: User
+) -> None:
+    """A client scan id names one record made by one account at one checkpoint. Sent again from
+    there it is a retry, answered from the record; from another checkpoint or another account it
+    is a clash (a copied or reused id), refused without a word of the other record, which may
+    belong to another checkpoint and name its driver."""
+    if checkpoint_id != checkpoint.pk or staff_id != staff.pk:
+        raise DomainError(
+            "scan_id_conflict",
+            _("This scan id was already used for another record. Send the scan with a new id."),
+            status=409,
+        )
+
+
 def scan_perform(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> ScanOutcome:
-    """Verify a scanned pass and record the scan; see the module's docstring."""
+    """Verify a scanned pass and record the scan; see the module's docstring. A scan id already
+    recorded is answered from its record (``replayed``) when it was this account's scan at this
+    checkpoint, and refused with ``scan_id_conflict`` otherwise (``scan_id_check``)."""
+    outcome = _scan(staff=staff, checkpoint=checkpoint, data=data)
+    if outcome.replayed:
+        scan = outcome.scan
+        assert isinstance(scan, ScanEvent)  # replays are read from the record
+        scan_id_check(
+            checkpoint_id=scan.checkpoint_id,
+            staff_id=scan.staff_id,
+            checkpoint=checkpoint,
+            staff=staff,
+        )
+    return outcome
+
+
+def _scan(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> ScanOutcome:
     now = timezone.now()
     at = _judged_at(data.scanned_at, now)
     try:
@@ -721,7 +752,7 @@ def walk_in_record(*, staff: User, checkpoint: Checkpoint, data: WalkInInput) ->
     if data.scan_id is not None:
         existing = WalkIn.objects.filter(scan_id=data.scan_id).first()
         if existing is not None:
-            return existing
+            return _walk_in_replayed(existing, staff=staff, checkpoint=checkpoint)
     fields: dict[str, list[str]] = {}
     plate = validators.normalise_plate(data.plate)
     if not plate:
@@ -753,9 +784,21 @@ def walk_in_record(*, staff: User, checkpoint: Checkpoint, data: WalkInInput) ->
                 scan_id=data.scan_id,
             )
     except IntegrityError:
+        # The same scan id at the same instant: the other request recorded it first.
         if data.scan_id is not None:
-            return WalkIn.objects.get(scan_id=data.scan_id)
+            existing = WalkIn.objects.get(scan_id=data.scan_id)
+            return _walk_in_replayed(existing, staff=staff, checkpoint=checkpoint)
         raise
+
+
+def _walk_in_replayed(walk_in: WalkIn, *, staff: User, checkpoint: Checkpoint) -> WalkIn:
+    scan_id_check(
+        checkpoint_id=walk_in.checkpoint_id,
+        staff_id=walk_in.staff_id,
+        checkpoint=checkpoint,
+        staff=staff,
+    )
+    return walk_in
 
 
 def _scan_for_staff(*, staff: User, checkpoint: Checkpoint, scan_pk: int) -> ScanEvent:

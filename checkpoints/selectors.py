@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from checkpoints.models import Checkpoint, ScanEvent
 from passcode_portal.errors import NotFound
 from passcode_portal.ttlcache import TTLCache
+from trucks import selectors as trucks_selectors
 from trucks.models import Pass
-from trucks.validators import normalise_plate
 
 
 def checkpoints_active() -> QuerySet[Checkpoint]:
@@ -64,7 +64,9 @@ def passes_for_lookup(
     if reference:
         passes = passes.filter(trip__reference=reference.upper())
     elif plate:
-        passes = passes.filter(trip__vehicle__plate=normalise_plate(plate))
+        # Every vehicle the plate may name is listed (a plate without its province character
+        # may end several): staff pick the one at the gate.
+        passes = passes.filter(trip__vehicle__in=trucks_selectors.vehicles_by_plate(plate))
     else:
         return []
     found = list(passes.order_by("-issued_at")[:10])

@@ -82,6 +82,15 @@ class ScanInputSerializer(serializers.Serializer[Any]):
     scanned_at = TimeField(
         required=False, allow_null=True, help_text="When the device scanned (offline sync)."
     )
+    plate_mismatch_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "True when staff checked again that the plate entered differs from the registered "
+            "one: only then is the scan refused as plate_mismatch. Without it a differing plate "
+            "is not recorded (409, code plate_mismatch_unconfirmed, with both plates)."
+        ),
+    )
 
     def to_scan_input(self) -> services.ScanInput:
         d = self.validated_data
@@ -92,10 +101,21 @@ class ScanInputSerializer(serializers.Serializer[Any]):
             persons=d.get("persons"),
             scan_id=d.get("scan_id"),
             scanned_at=d.get("scanned_at"),
+            plate_mismatch_confirmed=d.get("plate_mismatch_confirmed", False),
         )
 
 
-_SCAN_KEYS = frozenset(("token", "direction", "plate", "persons", "scan_id", "scanned_at"))
+_SCAN_KEYS = frozenset(
+    (
+        "token",
+        "direction",
+        "plate",
+        "persons",
+        "scan_id",
+        "scanned_at",
+        "plate_mismatch_confirmed",
+    )
+)
 
 
 def scan_input_fast(data: Any) -> services.ScanInput | None:
@@ -120,6 +140,9 @@ def scan_input_fast(data: Any) -> services.ScanInput | None:
     plate = plate.strip()
     if persons is not None and (type(persons) is not int or not 0 <= persons <= 60):
         return None
+    confirmed = data.get("plate_mismatch_confirmed", False)
+    if type(confirmed) is not bool:
+        return None
     if data.get("scanned_at") is not None:
         return None  # offline syncs are rare: let the serializer parse and range-check the time
     scan_id = None
@@ -136,7 +159,12 @@ def scan_input_fast(data: Any) -> services.ScanInput | None:
     except UnicodeEncodeError:
         return None
     return services.ScanInput(
-        token=token, direction=direction, plate=plate, persons=persons, scan_id=scan_id
+        token=token,
+        direction=direction,
+        plate=plate,
+        persons=persons,
+        scan_id=scan_id,
+        plate_mismatch_confirmed=confirmed,
     )
 
 
@@ -168,6 +196,18 @@ class ScanTripSerializer(serializers.Serializer[Any]):
     cargo_category = serializers.CharField()
 
 
+class ScanOverrideSerializer(serializers.Serializer[Any]):
+    by = serializers.CharField(help_text="The supervisor's name.")
+    at = serializers.DateTimeField()
+    reason = serializers.CharField(help_text="Why the vehicle was admitted, as written.")
+
+
+class EarlierRefusalSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The earlier scan.")
+    reason = serializers.ChoiceField(choices=Reason.choices)
+    scanned_at = serializers.DateTimeField()
+
+
 class ScanOutputSerializer(serializers.Serializer[Any]):
     """Documents the answer; the view builds it by hand (the hot path skips serializer work)."""
 
@@ -183,6 +223,20 @@ class ScanOutputSerializer(serializers.Serializer[Any]):
     replayed = serializers.BooleanField(help_text="True when this answers a repeated scan_id.")
     landing_test = serializers.CharField()
     overridden = serializers.BooleanField()
+    override = ScanOverrideSerializer(
+        allow_null=True,
+        help_text=(
+            "A supervisor's override of this refusal: the vehicle was admitted all the same. "
+            "verdict and reason stay the scan's own."
+        ),
+    )
+    earlier_refusal = EarlierRefusalSerializer(
+        allow_null=True,
+        help_text=(
+            "The refusal of this pass at this checkpoint shortly before, which the "
+            "refused_recently warning recalls."
+        ),
+    )
     confirmed = serializers.BooleanField()
     # ``pass`` is a Python keyword; the field is declared below under its API name.
     trip = ScanTripSerializer(allow_null=True)
@@ -225,10 +279,28 @@ def scan_body(
         "replayed": replayed,
         "landing_test": scan.landing_test,
         "overridden": scan.overridden_by_id is not None,
+        "override": None,
+        "earlier_refusal": None,
         "confirmed": scan.confirmed_at is not None,
         "pass": None,
         "trip": None,
     }
+    # Both are None on the hot path's records (a new scan is not overridden yet), so the
+    # related rows are read only for answers from the record, which load them with the scan.
+    if isinstance(scan, ScanEvent) and scan.overridden_by is not None:
+        body["override"] = {
+            "by": scan.overridden_by.get_full_name() or scan.overridden_by.get_username(),
+            "at": _iso(scan.overridden_at),
+            "reason": scan.override_reason,
+        }
+    if scan.earlier_refusal_id is not None:
+        earlier = scan.earlier_refusal
+        assert earlier is not None
+        body["earlier_refusal"] = {
+            "id": earlier.pk,
+            "reason": earlier.reason,
+            "scanned_at": _iso(earlier.scanned_at),
+        }
     if pass_ is not None:
         body["pass"] = {
             "id": pass_.pk,
@@ -332,9 +404,7 @@ class ScanApi(APIView):
 
 
 def _scan_answer(scan: ScanEvent) -> Response:
-    scan = ScanEvent.objects.select_related(
-        "trip_pass", "trip", "trip__vehicle", "trip__driver"
-    ).get(pk=scan.pk)
+    scan = ScanEvent.objects.select_related(*selectors.SCAN_ANSWER_RELATED).get(pk=scan.pk)
     persons = 1 + scan.trip.co_riders.count() if scan.trip is not None else None
     return Response(scan_body(scan, pass_=scan.trip_pass, trip=scan.trip, persons_expected=persons))
 
@@ -342,6 +412,15 @@ def _scan_answer(scan: ScanEvent) -> Response:
 class ConfirmInputSerializer(serializers.Serializer[Any]):
     plate = serializers.CharField(max_length=16, validators=[reject_surrogates])
     persons = serializers.IntegerField(min_value=0, max_value=60, required=False, allow_null=True)
+    plate_mismatch_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "True when staff checked again that the plate differs from the registered one. "
+            "Without it a differing plate changes nothing (409, code "
+            "plate_mismatch_unconfirmed, with both plates)."
+        ),
+    )
 
 
 class ScanConfirmApi(APIView):
@@ -351,7 +430,10 @@ class ScanConfirmApi(APIView):
         responses={200: ScanOutputSerializer, **_ERRORS},
         description=(
             "Confirm the plate read on the truck and the persons counted. A plate other than "
-            "the registered one turns an admitted entry into a plate_mismatch refusal."
+            "the registered one is first answered 409 (plate_mismatch_unconfirmed, with both "
+            "plates) for a second look; confirmed with plate_mismatch_confirmed, it turns the "
+            "scan into a plate_mismatch refusal with its alert, and an admitted entry or exit "
+            "is undone (the registered truck did not pass)."
         ),
     )
     def post(self, request: Request, code: str, pk: int) -> Response:
@@ -364,6 +446,7 @@ class ScanConfirmApi(APIView):
             scan_pk=pk,
             plate=data.validated_data["plate"],
             persons=data.validated_data.get("persons"),
+            plate_mismatch_confirmed=data.validated_data["plate_mismatch_confirmed"],
         )
         return _scan_answer(scan)
 

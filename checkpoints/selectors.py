@@ -36,13 +36,24 @@ def checkpoint_by_code(code: str) -> Checkpoint:
     return checkpoint
 
 
+# What a scan's answer shows of its related rows (``checkpoints.apis.scan_body``), loaded with
+# the scan wherever an answer is read from the record.
+SCAN_ANSWER_RELATED = (
+    "trip_pass",
+    "trip",
+    "trip__vehicle",
+    "trip__driver",
+    "trip__entry_checkpoint",
+    "overridden_by",
+    "earlier_refusal",
+)
+
+
 def scans_recent(*, checkpoint: Checkpoint, staff: User, limit: int = 20) -> QuerySet[ScanEvent]:
     """The staff member's latest scans at this checkpoint, newest first."""
     return (
         ScanEvent.objects.filter(checkpoint=checkpoint, staff=staff)
-        .select_related(
-            "trip", "trip__vehicle", "trip__driver", "trip__entry_checkpoint", "trip_pass"
-        )
+        .select_related(*SCAN_ANSWER_RELATED)
         .order_by("-received_at")[:limit]
     )
 

@@ -99,7 +99,16 @@ def _scan_texts() -> dict[str, Any]:
         "replayed": _("This scan was already answered; showing that answer."),
         "confirmed": _("Plate and persons confirmed."),
         "landing_note": _("Landing test: %(state)s"),
-        "overridden": _("Admitted by a supervisor's override."),
+        # A refusal a supervisor overrode shows the override as the outcome; the scan's own
+        # verdict stays on record and is shown beneath it.
+        "override": {
+            "title": _("Admitted by override"),
+            "short": _("Admitted (override)"),
+            "by": _("Admitted by %(name)s at %(time)s."),
+            "reason": _("Reason given: %(reason)s"),
+            "original": _("The scan's own verdict: %(verdict)s (%(reason)s)."),
+        },
+        "earlier_refusal": _("Refused here at %(time)s: %(reason)s."),
         "walk_in_saved": _("Walk-in recorded: %(plate)s, %(outcome)s."),
         "no_match": _("No pass for today under %(query)s."),
         "lookup_failed": _("The search failed: %(detail)s"),

@@ -3,7 +3,7 @@
 Every error body has the same shape, so tablets and other systems can rely on it:
 ``{"code": <stable code>, "detail": <message in the user's language>, "fields": {...}}`` where
 ``fields`` (present for validation errors) maps each bad input field to its messages, nested as
-the input is.
+the input is. A domain error may add facts of its own beside them (``DomainError.extra``).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def plain_fields(value: Any) -> Any:
 
 
 def domain_error_body(exc: DomainError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message)}
+    # The error's own facts first, so none of them can stand in for the shape's three keys.
+    body: dict[str, Any] = {**exc.extra, "code": exc.code, "detail": str(exc.message)}
     if exc.fields:
         body["fields"] = plain_fields(exc.fields)
     return body

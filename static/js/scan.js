@@ -339,7 +339,7 @@
       kind: "scan",
       verdict: answer.verdict,
       reason: answer.reason,
-      overridden: Boolean(answer.overridden),
+      overridden: Boolean(answer.override || answer.overridden),
       plate: trip.plate || "",
       reference: trip.reference || "",
       direction: answer.direction,
@@ -351,14 +351,18 @@
     recentList.replaceChildren();
     recent.forEach(function (entry) {
       const item = fromTemplate(templates.recent);
-      item.dataset.verdict = entry.kind === "walk_in" ? "walk_in" : entry.verdict;
+      // As on the verdict screen, an overridden refusal shows the override as its outcome.
+      item.dataset.verdict =
+        entry.kind === "walk_in" ? "walk_in" : entry.overridden ? "override" : entry.verdict;
       if (entry.overridden) {
         item.dataset.overridden = "true";
       }
       const label =
         entry.kind === "walk_in"
           ? T.outcomes[entry.outcome] || entry.outcome
-          : T.verdicts_short[entry.verdict] || entry.verdict;
+          : entry.overridden
+            ? T.override.short
+            : T.verdicts_short[entry.verdict] || entry.verdict;
       setText(item, "verdict", label);
       setText(item, "plate", entry.plate || T.not_registered);
       setText(
@@ -366,11 +370,9 @@
         "reason",
         entry.kind === "walk_in"
           ? T.not_registered
-          : entry.overridden
-            ? T.overridden
-            : entry.reason === "ok"
-              ? entry.reference
-              : T.reasons[entry.reason] || entry.reason,
+          : entry.reason === "ok"
+            ? entry.reference
+            : T.reasons[entry.reason] || entry.reason,
       );
       setText(item, "direction", T.directions[entry.direction] || "");
       const time = slot(item, "time");
@@ -650,22 +652,36 @@
     });
   }
 
-  function setState(state, verdictCode, reason) {
+  // data-verdict and data-reason are the scan's own (the record's); data-outcome is what the
+  // screen shows as the outcome, in its colour: the verdict, or "override" when a supervisor
+  // admitted a refused vehicle.
+  function setState(state, verdictCode, reason, outcome) {
     verdict.dataset.state = state;
     verdict.dataset.verdict = verdictCode || "";
     verdict.dataset.reason = reason || "";
-    verdict.dataset.overridden = "false";
+    verdict.dataset.outcome = outcome || verdictCode || "";
+    verdict.dataset.overridden = String(outcome === "override");
     verdict.hidden = false;
     verdict.scrollTop = 0;
   }
 
   function clearDetails() {
-    ["message", "reason", "plate", "driver", "id-number", "persons", "reference", "pass"].forEach(
-      function (name) {
-        setText(verdict, name, "");
-      },
-    );
+    [
+      "message",
+      "reason",
+      "plate",
+      "driver",
+      "id-number",
+      "persons",
+      "reference",
+      "pass",
+      "override-reason",
+      "override-original",
+    ].forEach(function (name) {
+      setText(verdict, name, "");
+    });
     slot(verdict, "notes").replaceChildren();
+    part("override", false);
     actionError.hidden = true;
     closeForms();
   }
@@ -722,33 +738,73 @@
     showActions(["next"]);
   }
 
-  function note(text) {
+  function note(text, kind) {
     const item = document.createElement("li");
     item.textContent = text;
+    if (kind) {
+      item.dataset.note = kind;
+    }
     slot(verdict, "notes").appendChild(item);
+    return item;
   }
 
-  const ICONS = { admit: "✓", admit_with_test: "!", refuse: "✕" };
+  const ICONS = { admit: "✓", admit_with_test: "!", refuse: "✕", override: "✓" };
+
+  // What the screen shows as the outcome of a scan: its verdict, or the supervisor's override.
+  function outcomeOf(answer) {
+    return answer.override ? "override" : answer.verdict;
+  }
 
   function showVerdict(answer, job) {
     clearTimeout(slowTimer);
     shown = { answer: answer, job: job };
     clearDetails();
-    setState("done", answer.verdict, answer.reason);
-    verdict.dataset.overridden = String(Boolean(answer.overridden));
+    const outcome = outcomeOf(answer);
+    setState("done", answer.verdict, answer.reason, outcome);
     setText(verdict, "direction", T.directions[answer.direction] || answer.direction);
-    setText(verdict, "icon", ICONS[answer.verdict] || "");
-    setText(verdict, "title", T.verdicts[answer.verdict] || answer.verdict);
-    setText(verdict, "message", answer.message);
-    setText(verdict, "reason", T.reasons[answer.reason] || answer.reason);
-    // "ok" says nothing the title does not; every other reason is shown in words.
-    part("reason", answer.reason !== "ok");
+    setText(verdict, "icon", ICONS[outcome] || "");
     part("wait", false);
-
-    if (answer.overridden) {
-      note(T.overridden);
+    const override = answer.override;
+    if (override) {
+      // The override is the outcome: who admitted the vehicle, when and why, with the scan's
+      // own verdict below it (the record keeps it).
+      setText(verdict, "title", T.override.title);
+      setText(
+        verdict,
+        "message",
+        fmt(T.override.by, { name: override.by, time: timeText(override.at, false) }),
+      );
+      setText(verdict, "override-reason", fmt(T.override.reason, { reason: override.reason }));
+      setText(
+        verdict,
+        "override-original",
+        fmt(T.override.original, {
+          verdict: T.verdicts[answer.verdict] || answer.verdict,
+          reason: T.reasons[answer.reason] || answer.reason,
+        }),
+      );
+      part("override", true);
+      part("reason", false);
+    } else {
+      setText(verdict, "title", T.verdicts[answer.verdict] || answer.verdict);
+      setText(verdict, "message", answer.message);
+      setText(verdict, "reason", T.reasons[answer.reason] || answer.reason);
+      // "ok" says nothing the title does not; every other reason is shown in words.
+      part("reason", answer.reason !== "ok");
     }
+
     (answer.warnings || []).forEach(function (warning) {
+      const earlier = answer.earlier_refusal;
+      if (warning === "refused_recently" && earlier) {
+        note(
+          fmt(T.earlier_refusal, {
+            time: timeText(earlier.scanned_at, false),
+            reason: T.reasons[earlier.reason] || earlier.reason,
+          }),
+          "earlier-refusal",
+        );
+        return;
+      }
       note(T.warnings[warning] || warning);
     });
     if (answer.landing_test) {
@@ -788,9 +844,9 @@
     if (answer.verdict === "admit_with_test" && !answer.landing_test) {
       visible.unshift("landing");
     }
-    if (answer.verdict === "refuse") {
+    if (outcome === "refuse") {
       visible.unshift("walk-in");
-      if (config.supervisor && !answer.overridden) {
+      if (config.supervisor) {
         visible.unshift("override");
       }
     }
@@ -821,6 +877,8 @@
       return;
     }
     form.hidden = false;
+    // On a phone the form opens below the verdict's words: bring it into view.
+    form.scrollIntoView({ block: "nearest" });
     const first = form.querySelector("input, textarea");
     if (first) {
       first.focus();
@@ -828,8 +886,9 @@
   }
 
   // One action on the scan on screen (confirm, landing test, override): the buttons are held
-  // while it is on its way, so a double tap sends it once.
-  async function act(path, body, buttons) {
+  // while it is on its way, so a double tap sends it once. ``answered(result)`` may take over
+  // an answer that is not a success (and returns true when it did).
+  async function act(path, body, buttons, answered) {
     if (!shown) {
       return;
     }
@@ -856,15 +915,18 @@
       return;
     }
     if (!result.ok) {
-      actionError.textContent = errorText(result);
-      actionError.hidden = false;
+      if (!(answered && answered(result))) {
+        actionError.textContent = errorText(result);
+        actionError.hidden = false;
+      }
       return;
     }
-    const before = scanned.answer.verdict;
+    const before = outcomeOf(scanned.answer);
     showVerdict(result.data, scanned.job);
     rememberScan(result.data, scanned.job && scanned.job.scan_id);
-    if (result.data.verdict !== before) {
-      signal(result.data.verdict);
+    const after = outcomeOf(result.data);
+    if (after !== before) {
+      signal(after === "override" ? "admit" : after);
     }
     refocus();
   }
@@ -904,15 +966,66 @@
       scanner.focus({ preventScroll: true });
     });
   });
+  // Confirming plate and persons. A plate that differs from the registered one comes back from
+  // the API for a second look (409 plate_mismatch_unconfirmed, with both plates): they are shown
+  // side by side, and only "the plates differ" sends the refusal.
+  let confirmBody = null;
+
+  function confirmSend(body) {
+    confirmBody = body;
+    act(
+      "confirm/",
+      body,
+      Array.from(forms.confirm.querySelectorAll("button")).concat(recheckButtons),
+      function (result) {
+        const data = result.data || {};
+        if (result.status !== 409 || data.code !== "plate_mismatch_unconfirmed") {
+          return false;
+        }
+        showRecheck(data.registered_plate, data.observed_plate);
+        return true;
+      },
+    );
+  }
+
+  // A plate, character by character, those that differ from the other plate marked.
+  function plateMarked(node, plate, other) {
+    const others = Array.from(other);
+    node.replaceChildren();
+    Array.from(plate).forEach(function (character, i) {
+      const span = document.createElement(character === others[i] ? "span" : "mark");
+      span.textContent = character;
+      node.appendChild(span);
+    });
+  }
+
+  function showRecheck(registered, entered) {
+    plateMarked(slot(verdict, "recheck-registered"), registered, entered);
+    plateMarked(slot(verdict, "recheck-entered"), entered, registered);
+    openForm("recheck");
+    forms.recheck.querySelector('[data-recheck="again"]').focus();
+    signal("admit_with_test");
+  }
+
+  const recheckButtons = Array.from(forms.recheck.querySelectorAll("[data-recheck]"));
+  forms.recheck.querySelector('[data-recheck="again"]').addEventListener("click", function () {
+    openForm("confirm");
+    forms.confirm.elements.plate.select();
+  });
+  forms.recheck.querySelector('[data-recheck="differs"]').addEventListener("click", function () {
+    if (confirmBody) {
+      confirmSend(Object.assign({}, confirmBody, { plate_mismatch_confirmed: true }));
+    }
+  });
+
   forms.confirm.addEventListener("submit", function (event) {
     event.preventDefault();
     const form = forms.confirm;
     const persons = form.elements.persons.value.trim();
-    act(
-      "confirm/",
-      { plate: form.elements.plate.value.trim(), persons: persons === "" ? null : Number(persons) },
-      Array.from(form.querySelectorAll("button")),
-    );
+    confirmSend({
+      plate: form.elements.plate.value.trim(),
+      persons: persons === "" ? null : Number(persons),
+    });
   });
   if (forms.override) {
     forms.override.addEventListener("submit", function (event) {

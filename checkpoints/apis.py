@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -20,8 +21,9 @@ from rest_framework.views import APIView
 
 from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, Reason, ScanEvent, Verdict, WalkIn
-from passcode_portal.api import ErrorSerializer, reject_surrogates
+from passcode_portal.api import ErrorSerializer, NamedCharField, reject_surrogates
 from passcode_portal.errors import DomainError, PermissionDenied
+from passcode_portal.fieldtext import api_messages
 from passcode_portal.throttling import CounterRateThrottle
 from trucks import selectors as trucks_selectors
 from trucks.models import Pass, Trip
@@ -409,12 +411,25 @@ def _scan_answer(scan: ScanEvent) -> Response:
     return Response(scan_body(scan, pass_=scan.trip_pass, trip=scan.trip, persons_expected=persons))
 
 
+# Each field's messages name it ("Enter the number plate."), so that each reads on its own
+# where the tablet shows it.
+_OBSERVED_PLATE = _lazy("plate read on the truck")
+_PERSONS_COUNTED = _lazy("number of persons counted")
+
+
 class ConfirmInputSerializer(serializers.Serializer[Any]):
-    plate = serializers.CharField(max_length=16, validators=[reject_surrogates])
-    persons = serializers.IntegerField(min_value=0, max_value=60, required=False, allow_null=True)
+    plate = NamedCharField(label=_OBSERVED_PLATE, max_length=16)
+    persons = serializers.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        allow_null=True,
+        error_messages=api_messages(_PERSONS_COUNTED),
+    )
     plate_mismatch_confirmed = serializers.BooleanField(
         required=False,
         default=False,
+        error_messages=api_messages(_lazy("confirmation that the plates differ")),
         help_text=(
             "True when staff checked again that the plate differs from the registered one. "
             "Without it a differing plate changes nothing (409, code "
@@ -492,8 +507,11 @@ class LandingTestResultApi(APIView):
         return _scan_answer(scan)
 
 
+_OVERRIDE_REASON = _lazy("reason for admitting the vehicle")
+
+
 class OverrideInputSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=500, validators=[reject_surrogates])
+    reason = NamedCharField(label=_OVERRIDE_REASON, max_length=500)
 
 
 class OverrideApi(APIView):
@@ -564,18 +582,29 @@ class LookupApi(APIView):
 
 
 class WalkInInputSerializer(serializers.Serializer[Any]):
-    plate = serializers.CharField(max_length=16, validators=[reject_surrogates])
-    outcome = serializers.ChoiceField(choices=WalkIn.Outcome.choices)
-    driver_name = serializers.CharField(
-        max_length=50, required=False, allow_blank=True, validators=[reject_surrogates]
+    plate = NamedCharField(label=_lazy("number plate"), max_length=16)
+    outcome = serializers.ChoiceField(
+        choices=WalkIn.Outcome.choices, error_messages=api_messages(_lazy("outcome"))
     )
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    persons = serializers.IntegerField(min_value=1, max_value=60, required=False)
-    note = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, validators=[reject_surrogates]
+    driver_name = NamedCharField(
+        label=_lazy("driver's name"), max_length=50, required=False, allow_blank=True
     )
-    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
-    scan_id = serializers.UUIDField(required=False, allow_null=True)
+    phone = NamedCharField(
+        label=_lazy("driver's phone"), max_length=20, required=False, allow_blank=True
+    )
+    persons = serializers.IntegerField(
+        min_value=1,
+        max_value=60,
+        required=False,
+        error_messages=api_messages(_lazy("number of persons")),
+    )
+    note = NamedCharField(label=_lazy("note"), max_length=500, required=False, allow_blank=True)
+    direction = serializers.ChoiceField(
+        choices=Direction.choices, required=False, error_messages=api_messages(_lazy("direction"))
+    )
+    scan_id = serializers.UUIDField(
+        required=False, allow_null=True, error_messages=api_messages(_lazy("client scan id"))
+    )
 
 
 class WalkInOutputSerializer(serializers.Serializer[Any]):

@@ -139,18 +139,78 @@
     }
   }
 
-  // The error's message, with the messages of the fields at fault.
+  // The messages of one field at fault, however nested the API gave them.
+  function fieldMessages(value) {
+    if (Array.isArray(value)) {
+      return value.flatMap(fieldMessages);
+    }
+    if (value && typeof value === "object") {
+      return Object.values(value).flatMap(fieldMessages);
+    }
+    return value === undefined || value === null ? [] : [String(value)];
+  }
+
+  // The error's message, with the messages of the fields at fault (each names its field).
   function errorText(result) {
     const data = result.data || {};
-    const parts = [data.detail || String(result.status)];
     const fields = data.fields || {};
+    const parts = [data.detail || String(result.status)];
     Object.keys(fields).forEach(function (name) {
-      const messages = fields[name];
-      if (Array.isArray(messages)) {
-        parts.push(messages.join(" "));
-      }
+      parts.push.apply(parts, fieldMessages(fields[name]));
     });
     return parts.join(" ");
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll("[data-field-errors]").forEach(function (node) {
+      node.remove();
+    });
+    form.querySelectorAll(".has-error").forEach(function (node) {
+      node.classList.remove("has-error");
+    });
+    form.querySelectorAll("[aria-invalid]").forEach(function (node) {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    });
+  }
+
+  // The API's field messages name their field ("Enter the number plate."), so each is shown as
+  // the API wrote it: above its own input when the form has one. Returns the error's message
+  // with the messages of fields the form does not show, for the form's summary.
+  function showFieldErrors(form, result) {
+    clearFieldErrors(form);
+    const data = result.data || {};
+    const fields = data.fields || {};
+    const rest = [data.detail || String(result.status)];
+    let first = null;
+    Object.keys(fields).forEach(function (name) {
+      const messages = fieldMessages(fields[name]);
+      const element = form.elements.namedItem(name);
+      const input = element instanceof RadioNodeList ? element[0] : element;
+      const field = input && input.closest(".field");
+      if (!field) {
+        rest.push.apply(rest, messages);
+        return;
+      }
+      const list = document.createElement("ul");
+      list.className = "field-errors";
+      list.dataset.fieldErrors = name;
+      list.id = "errors-" + (form.id || form.dataset.form) + "-" + name;
+      messages.forEach(function (message) {
+        const item = document.createElement("li");
+        item.textContent = message;
+        list.appendChild(item);
+      });
+      field.classList.add("has-error");
+      (input.type === "radio" ? field.querySelector(".radio-row") || input : input).before(list);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", list.id);
+      first = first || input;
+    });
+    if (first) {
+      first.focus();
+    }
+    return rest.join(" ");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -866,6 +926,7 @@
   function closeForms() {
     Object.keys(forms).forEach(function (name) {
       forms[name].hidden = true;
+      clearFieldErrors(forms[name]);
     });
   }
 
@@ -888,9 +949,12 @@
   // One action on the scan on screen (confirm, landing test, override): the buttons are held
   // while it is on its way, so a double tap sends it once. ``answered(result)`` may take over
   // an answer that is not a success (and returns true when it did).
-  async function act(path, body, buttons, answered) {
+  async function act(path, body, buttons, form, answered) {
     if (!shown) {
       return;
+    }
+    if (form) {
+      clearFieldErrors(form);
     }
     const scanned = shown;
     buttons.forEach(function (button) {
@@ -916,7 +980,7 @@
     }
     if (!result.ok) {
       if (!(answered && answered(result))) {
-        actionError.textContent = errorText(result);
+        actionError.textContent = form ? showFieldErrors(form, result) : errorText(result);
         actionError.hidden = false;
       }
       return;
@@ -949,7 +1013,7 @@
     openForm("confirm");
   });
   actions.landing.addEventListener("click", function () {
-    act("landing-test/", undefined, [actions.landing]);
+    act("landing-test/", undefined, [actions.landing], null);
   });
   actions["walk-in"].addEventListener("click", function () {
     const trip = shown && shown.answer.trip;
@@ -977,6 +1041,7 @@
       "confirm/",
       body,
       Array.from(forms.confirm.querySelectorAll("button")).concat(recheckButtons),
+      forms.confirm,
       function (result) {
         const data = result.data || {};
         if (result.status !== 409 || data.code !== "plate_mismatch_unconfirmed") {
@@ -1035,6 +1100,7 @@
         "override/",
         { reason: form.elements.reason.value.trim() },
         Array.from(form.querySelectorAll("button")),
+        form,
       ).then(function () {
         if (shown && shown.answer.overridden) {
           form.elements.reason.value = "";
@@ -1143,6 +1209,7 @@
 
   function openWalkIn(plate) {
     walkInForm.reset();
+    clearFieldErrors(walkInForm);
     walkInId = uuid();
     walkInError.hidden = true;
     walkInForm.elements.plate.value = plate || lookupForm.dataset.unmatchedPlate || "";
@@ -1188,6 +1255,7 @@
       button.disabled = true;
     });
     walkInError.hidden = true;
+    clearFieldErrors(form);
     let result = null;
     try {
       result = await api("POST", URLS.walk_ins, body);
@@ -1198,7 +1266,7 @@
       button.disabled = false;
     });
     if (result === null || !result.ok) {
-      walkInError.textContent = result === null ? T.failed : errorText(result);
+      walkInError.textContent = result === null ? T.failed : showFieldErrors(form, result);
       walkInError.hidden = false;
       return;
     }

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, Reason, ScanEvent, Verdict, WalkIn
+from checkpoints.selectors import CLOSED_REASONS
 from passcode_portal.api import ErrorSerializer, NamedCharField, reject_surrogates
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.fieldtext import api_messages
@@ -536,6 +537,17 @@ class OverrideApi(APIView):
 
 class LookupPassSerializer(serializers.Serializer[Any]):
     token = serializers.CharField()
+    checkable = serializers.BooleanField(
+        help_text=(
+            "Whether scanning the pass would still verify anything (in the given direction, "
+            "else in either): false for a pass used up, revoked, expired or of a cancelled trip."
+        )
+    )
+    closed_reason = serializers.ChoiceField(
+        choices=[(code, label) for code, label in Reason.choices if code in CLOSED_REASONS],
+        allow_null=True,
+        help_text="When not checkable, the reason a scan would give (used, revoked, ...).",
+    )
     # ``pass`` and ``trip`` as in a scan answer.
     trip = ScanTripSerializer()
 
@@ -551,6 +563,12 @@ class LookupApi(APIView):
         parameters=[
             OpenApiParameter("plate", str, description="Number plate, as read on the truck."),
             OpenApiParameter("reference", str, description="Trip reference on a paper pass."),
+            OpenApiParameter(
+                "direction",
+                str,
+                enum=Direction.values,
+                description="The direction staff are checking; without it, either.",
+            ),
         ],
         responses={200: LookupPassSerializer(many=True), **_ERRORS},
         description=(
@@ -562,11 +580,18 @@ class LookupApi(APIView):
         checkpoint = _staff_checkpoint(request, code)
         plate = request.query_params.get("plate", "")[:32]
         reference = request.query_params.get("reference", "")[:40]
+        direction = request.query_params.get("direction") or None
         if not plate.strip() and not reference.strip():
             raise DomainError(
                 "validation_error",
                 _("Some fields are not valid."),
                 fields={"plate": [_("Enter a plate or a trip reference.")]},
+            )
+        if direction is not None and direction not in Direction.values:
+            raise DomainError(
+                "validation_error",
+                _("Some fields are not valid."),
+                fields={"direction": [_("Choose entry (in) or exit (out) as the direction.")]},
             )
         found = selectors.passes_for_lookup(checkpoint=checkpoint, plate=plate, reference=reference)
         answer = []
@@ -577,7 +602,16 @@ class LookupApi(APIView):
                 trip=pass_.trip,
                 persons_expected=1 + pass_.trip.co_riders.count(),
             )
-            answer.append({"token": pass_token(pass_), "pass": body["pass"], "trip": body["trip"]})
+            closed = selectors.pass_closed_reason(pass_, checkpoint=checkpoint, direction=direction)
+            answer.append(
+                {
+                    "token": pass_token(pass_),
+                    "checkable": closed is None,
+                    "closed_reason": closed,
+                    "pass": body["pass"],
+                    "trip": body["trip"],
+                }
+            )
         return Response(answer)
 
 

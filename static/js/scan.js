@@ -73,14 +73,18 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
+  // Every time is shown in the deployment's zone (config.time_zone), not in the zone the
+  // tablet's clock happens to be set to: the times on the screen are the city's.
   function timeText(iso, withDate) {
     const date = new Date(iso);
-    if (isNaN(date.getTime())) {
+    if (!iso || isNaN(date.getTime())) {
       return "";
     }
     const options = withDate
       ? { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }
       : { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    options.hourCycle = "h23";
+    options.timeZone = config.time_zone;
     try {
       return date.toLocaleString(LANG, options);
     } catch (error) {
@@ -368,7 +372,11 @@
   }
   directionButtons.forEach(function (button) {
     button.addEventListener("click", function () {
+      const before = direction;
       setDirection(button.dataset.directionChoice);
+      if (direction !== before && lookedUp) {
+        lookup(lookedUp);
+      }
     });
   });
   setDirection(direction);
@@ -401,10 +409,25 @@
       reason: answer.reason,
       overridden: Boolean(answer.override || answer.overridden),
       plate: trip.plate || "",
+      observed_plate: answer.observed_plate || "",
+      has_trip: Boolean(answer.trip),
       reference: trip.reference || "",
       direction: answer.direction,
       at: answer.scanned_at || new Date().toISOString(),
     });
+  }
+
+  // What a row of the list is: a scan of a registered pass, a code that is not ours (forged,
+  // altered or not a pass code at all), a well-signed code of no pass, or an unregistered
+  // vehicle recorded by hand. They read differently: only a walk-in is "not registered".
+  function recentKind(entry) {
+    if (entry.kind === "walk_in") {
+      return "walk_in";
+    }
+    if (!entry.plate && (entry.reason === "invalid" || entry.reason === "unknown")) {
+      return entry.reason;
+    }
+    return "scan";
   }
 
   function renderRecent() {
@@ -423,12 +446,15 @@
           : entry.overridden
             ? T.override.short
             : T.verdicts_short[entry.verdict] || entry.verdict;
+      const kind = recentKind(entry);
+      item.dataset.kind = kind;
       setText(item, "verdict", label);
-      setText(item, "plate", entry.plate || T.not_registered);
+      // A code of no pass names no truck: the plate staff typed, if any, else a dash.
+      setText(item, "plate", entry.plate || entry.observed_plate || "—");
       setText(
         item,
         "reason",
-        entry.kind === "walk_in"
+        kind === "walk_in"
           ? T.not_registered
           : entry.reason === "ok"
             ? entry.reference
@@ -888,13 +914,16 @@
     }
     const pass = answer.pass;
     if (pass) {
-      setText(
-        verdict,
-        "pass",
-        (T.colours[pass.colour] || pass.colour) +
-          " · " +
-          fmt(T.valid_until, { time: timeText(pass.valid_until, true) }),
-      );
+      setText(verdict, "pass", (T.colours[pass.colour] || pass.colour) + " · " + validity(pass));
+    }
+    if (pass && answer.reason === "not_yet_valid") {
+      // Early: when it opens is what staff tell the driver.
+      const opens = note("", "opens-at");
+      const time = document.createElement("time");
+      time.dateTime = pass.valid_from;
+      time.textContent = timeText(pass.valid_from, true);
+      const around = T.opens_at.split("%(time)s");
+      opens.append(around[0], time, around.slice(1).join(""));
     }
 
     const visible = ["next"];
@@ -911,6 +940,17 @@
       }
     }
     showActions(visible);
+  }
+
+  // A pass's window in words: until when, or from when until when while it is not open yet.
+  function validity(pass) {
+    if (new Date(pass.valid_from).getTime() > Date.now()) {
+      return fmt(T.valid_window, {
+        start: timeText(pass.valid_from, true),
+        end: timeText(pass.valid_until, true),
+      });
+    }
+    return fmt(T.valid_until, { time: timeText(pass.valid_until, true) });
   }
 
   function hideVerdict() {
@@ -1141,12 +1181,17 @@
     lookupStatus.hidden = !text;
   }
 
-  lookupForm.addEventListener("submit", async function (event) {
+  // The last plate or reference looked up, so the list follows a change of direction (what can
+  // still be checked depends on it: an exit may let out a truck whose pass is over).
+  let lookedUp = null;
+
+  lookupForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    const query = lookupInput.value.trim();
+    const query = lookupInput.value.trim().normalize("NFKC");
     const compact = query.replace(/\s+/g, "").toUpperCase();
     lookupResults.replaceChildren();
     lookupMessage("");
+    lookedUp = null;
     if (!compact) {
       return;
     }
@@ -1156,16 +1201,30 @@
       scan(compact, "typed");
       return;
     }
+    lookup(compact);
+  });
+
+  async function lookup(compact) {
     const parameter = REFERENCE_RE.test(compact) ? "reference" : "plate";
     const button = lookupForm.querySelector("button[type=submit]");
     button.disabled = true;
     let result = null;
     try {
-      result = await api("GET", URLS.lookup + "?" + parameter + "=" + encodeURIComponent(compact));
+      result = await api(
+        "GET",
+        URLS.lookup +
+          "?" +
+          parameter +
+          "=" +
+          encodeURIComponent(compact) +
+          "&direction=" +
+          encodeURIComponent(direction),
+      );
     } catch (error) {
       result = null;
     }
     button.disabled = false;
+    lookupResults.replaceChildren();
     if (result === null) {
       lookupMessage(fmt(T.lookup_failed, { detail: T.failed }));
       return;
@@ -1174,31 +1233,58 @@
       lookupMessage(fmt(T.lookup_failed, { detail: errorText(result) }));
       return;
     }
+    lookupMessage("");
     if (result.data.length === 0) {
       lookupMessage(fmt(T.no_match, { query: compact }));
       lookupForm.dataset.unmatchedPlate = parameter === "plate" ? compact : "";
       return;
     }
+    lookedUp = compact;
     result.data.forEach(function (found) {
-      const item = fromTemplate(templates.lookup);
-      const colour = slot(item, "colour");
-      colour.classList.add("colour-" + found.pass.colour);
-      colour.textContent = T.colours[found.pass.colour] || found.pass.colour;
-      setText(item, "plate", found.trip.plate);
-      setText(item, "reference", found.trip.reference);
-      setText(
-        item,
-        "detail",
-        found.trip.driver.name + " · " + fmt(T.valid_until, { time: timeText(found.pass.valid_until, true) }),
-      );
-      item.querySelector('[data-action="scan-found"]').addEventListener("click", function () {
-        lookupResults.replaceChildren();
-        lookupInput.value = "";
-        scan(found.token, "lookup");
-      });
-      lookupResults.appendChild(item);
+      lookupResults.appendChild(lookupItem(found));
     });
-  });
+  }
+
+  // One pass found. Only a pass a scan would still check gets the button; the others say what
+  // they are (completed, revoked, expired, the trip cancelled) and why there is nothing to do.
+  function lookupItem(found) {
+    const item = fromTemplate(templates.lookup);
+    item.dataset.checkable = String(found.checkable);
+    const colour = slot(item, "colour");
+    colour.classList.add("colour-" + found.pass.colour);
+    colour.textContent = T.colours[found.pass.colour] || found.pass.colour;
+    setText(item, "plate", found.trip.plate);
+    setText(item, "reference", found.trip.reference);
+    setText(item, "detail", found.trip.driver.name + " · " + validity(found.pass));
+    const state =
+      found.trip.status === "cancelled"
+        ? T.trip_statuses.cancelled
+        : found.pass.status !== "active"
+          ? T.pass_statuses[found.pass.status] || found.pass.status
+          : found.checkable
+            ? ""
+            : T.trip_statuses[found.trip.status] || found.trip.status;
+    const stateNode = slot(item, "state");
+    stateNode.textContent = state;
+    stateNode.hidden = !state;
+    const button = item.querySelector('[data-action="scan-found"]');
+    if (!found.checkable) {
+      button.remove();
+      const closed = slot(item, "closed");
+      closed.textContent = fmt(T.lookup_closed, {
+        reason: T.reasons[found.closed_reason] || found.closed_reason,
+      });
+      closed.hidden = false;
+      return item;
+    }
+    button.addEventListener("click", function () {
+      lookupResults.replaceChildren();
+      lookupInput.value = "";
+      lookedUp = null;
+      scan(found.token, "lookup");
+    });
+    return item;
+  }
 
   // -------------------------------------------------------------------------------------------
   // Walk-ins: an unregistered vehicle is recorded all the same. The form's scan id is kept

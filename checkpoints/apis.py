@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -414,8 +414,8 @@ def _scan_answer(scan: ScanEvent) -> Response:
 
 # Each field's messages name it ("Enter the number plate."), so that each reads on its own
 # where the tablet shows it.
-_OBSERVED_PLATE = _lazy("plate read on the truck")
-_PERSONS_COUNTED = _lazy("number of persons counted")
+_OBSERVED_PLATE = gettext_lazy("plate read on the truck")
+_PERSONS_COUNTED = gettext_lazy("number of persons counted")
 
 
 class ConfirmInputSerializer(serializers.Serializer[Any]):
@@ -430,7 +430,7 @@ class ConfirmInputSerializer(serializers.Serializer[Any]):
     plate_mismatch_confirmed = serializers.BooleanField(
         required=False,
         default=False,
-        error_messages=api_messages(_lazy("confirmation that the plates differ")),
+        error_messages=api_messages(gettext_lazy("confirmation that the plates differ")),
         help_text=(
             "True when staff checked again that the plate differs from the registered one. "
             "Without it a differing plate changes nothing (409, code "
@@ -508,7 +508,7 @@ class LandingTestResultApi(APIView):
         return _scan_answer(scan)
 
 
-_OVERRIDE_REASON = _lazy("reason for admitting the vehicle")
+_OVERRIDE_REASON = gettext_lazy("reason for admitting the vehicle")
 
 
 class OverrideInputSerializer(serializers.Serializer[Any]):
@@ -616,28 +616,32 @@ class LookupApi(APIView):
 
 
 class WalkInInputSerializer(serializers.Serializer[Any]):
-    plate = NamedCharField(label=_lazy("number plate"), max_length=16)
+    plate = NamedCharField(label=gettext_lazy("number plate"), max_length=16)
     outcome = serializers.ChoiceField(
-        choices=WalkIn.Outcome.choices, error_messages=api_messages(_lazy("outcome"))
+        choices=WalkIn.Outcome.choices, error_messages=api_messages(gettext_lazy("outcome"))
     )
     driver_name = NamedCharField(
-        label=_lazy("driver's name"), max_length=50, required=False, allow_blank=True
+        label=gettext_lazy("driver's name"), max_length=50, required=False, allow_blank=True
     )
     phone = NamedCharField(
-        label=_lazy("driver's phone"), max_length=20, required=False, allow_blank=True
+        label=gettext_lazy("driver's phone"), max_length=20, required=False, allow_blank=True
     )
     persons = serializers.IntegerField(
         min_value=1,
         max_value=60,
         required=False,
-        error_messages=api_messages(_lazy("number of persons")),
+        error_messages=api_messages(gettext_lazy("number of persons")),
     )
-    note = NamedCharField(label=_lazy("note"), max_length=500, required=False, allow_blank=True)
+    note = NamedCharField(
+        label=gettext_lazy("note"), max_length=500, required=False, allow_blank=True
+    )
     direction = serializers.ChoiceField(
-        choices=Direction.choices, required=False, error_messages=api_messages(_lazy("direction"))
+        choices=Direction.choices,
+        required=False,
+        error_messages=api_messages(gettext_lazy("direction")),
     )
     scan_id = serializers.UUIDField(
-        required=False, allow_null=True, error_messages=api_messages(_lazy("client scan id"))
+        required=False, allow_null=True, error_messages=api_messages(gettext_lazy("client scan id"))
     )
 
 

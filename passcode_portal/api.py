@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
@@ -152,6 +152,7 @@ class NamedCharField(serializers.CharField):
         if _has_surrogates(value):
             raise serializers.ValidationError(
                 format_lazy(
-                    _lazy("Remove the invalid characters from the {field}."), field=self.label
+                    gettext_lazy("Remove the invalid characters from the {field}."),
+                    field=self.label,
                 )
             )

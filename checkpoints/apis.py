@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -20,14 +21,16 @@ from rest_framework.views import APIView
 
 from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, Reason, ScanEvent, Verdict, WalkIn
-from passcode_portal.api import ErrorSerializer, reject_surrogates
+from checkpoints.selectors import CLOSED_REASONS
+from passcode_portal.api import ErrorSerializer, NamedCharField, reject_surrogates
 from passcode_portal.errors import DomainError, PermissionDenied
+from passcode_portal.fieldtext import api_messages
 from passcode_portal.throttling import CounterRateThrottle
 from trucks import selectors as trucks_selectors
 from trucks.models import Pass, Trip
 from trucks.serializers import TimeField
 from trucks.services import pass_token
-from trucks.validators import mask_id_number
+from trucks.validators import mask_id_number, mask_phone
 
 
 class CheckpointOutputSerializer(serializers.Serializer[Any]):
@@ -82,6 +85,15 @@ class ScanInputSerializer(serializers.Serializer[Any]):
     scanned_at = TimeField(
         required=False, allow_null=True, help_text="When the device scanned (offline sync)."
     )
+    plate_mismatch_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "True when staff checked again that the plate entered differs from the registered "
+            "one: only then is the scan refused as plate_mismatch. Without it a differing plate "
+            "is not recorded (409, code plate_mismatch_unconfirmed, with both plates)."
+        ),
+    )
 
     def to_scan_input(self) -> services.ScanInput:
         d = self.validated_data
@@ -92,10 +104,21 @@ class ScanInputSerializer(serializers.Serializer[Any]):
             persons=d.get("persons"),
             scan_id=d.get("scan_id"),
             scanned_at=d.get("scanned_at"),
+            plate_mismatch_confirmed=d.get("plate_mismatch_confirmed", False),
         )
 
 
-_SCAN_KEYS = frozenset(("token", "direction", "plate", "persons", "scan_id", "scanned_at"))
+_SCAN_KEYS = frozenset(
+    (
+        "token",
+        "direction",
+        "plate",
+        "persons",
+        "scan_id",
+        "scanned_at",
+        "plate_mismatch_confirmed",
+    )
+)
 
 
 def scan_input_fast(data: Any) -> services.ScanInput | None:
@@ -120,6 +143,9 @@ def scan_input_fast(data: Any) -> services.ScanInput | None:
     plate = plate.strip()
     if persons is not None and (type(persons) is not int or not 0 <= persons <= 60):
         return None
+    confirmed = data.get("plate_mismatch_confirmed", False)
+    if type(confirmed) is not bool:
+        return None
     if data.get("scanned_at") is not None:
         return None  # offline syncs are rare: let the serializer parse and range-check the time
     scan_id = None
@@ -136,7 +162,12 @@ def scan_input_fast(data: Any) -> services.ScanInput | None:
     except UnicodeEncodeError:
         return None
     return services.ScanInput(
-        token=token, direction=direction, plate=plate, persons=persons, scan_id=scan_id
+        token=token,
+        direction=direction,
+        plate=plate,
+        persons=persons,
+        scan_id=scan_id,
+        plate_mismatch_confirmed=confirmed,
     )
 
 
@@ -168,6 +199,18 @@ class ScanTripSerializer(serializers.Serializer[Any]):
     cargo_category = serializers.CharField()
 
 
+class ScanOverrideSerializer(serializers.Serializer[Any]):
+    by = serializers.CharField(help_text="The supervisor's name.")
+    at = serializers.DateTimeField()
+    reason = serializers.CharField(help_text="Why the vehicle was admitted, as written.")
+
+
+class EarlierRefusalSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(help_text="The earlier scan.")
+    reason = serializers.ChoiceField(choices=Reason.choices)
+    scanned_at = serializers.DateTimeField()
+
+
 class ScanOutputSerializer(serializers.Serializer[Any]):
     """Documents the answer; the view builds it by hand (the hot path skips serializer work)."""
 
@@ -183,6 +226,20 @@ class ScanOutputSerializer(serializers.Serializer[Any]):
     replayed = serializers.BooleanField(help_text="True when this answers a repeated scan_id.")
     landing_test = serializers.CharField()
     overridden = serializers.BooleanField()
+    override = ScanOverrideSerializer(
+        allow_null=True,
+        help_text=(
+            "A supervisor's override of this refusal: the vehicle was admitted all the same. "
+            "verdict and reason stay the scan's own."
+        ),
+    )
+    earlier_refusal = EarlierRefusalSerializer(
+        allow_null=True,
+        help_text=(
+            "The refusal of this pass at this checkpoint shortly before, which the "
+            "refused_recently warning recalls."
+        ),
+    )
     confirmed = serializers.BooleanField()
     # ``pass`` is a Python keyword; the field is declared below under its API name.
     trip = ScanTripSerializer(allow_null=True)
@@ -225,10 +282,28 @@ def scan_body(
         "replayed": replayed,
         "landing_test": scan.landing_test,
         "overridden": scan.overridden_by_id is not None,
+        "override": None,
+        "earlier_refusal": None,
         "confirmed": scan.confirmed_at is not None,
         "pass": None,
         "trip": None,
     }
+    # Both are None on the hot path's records (a new scan is not overridden yet), so the
+    # related rows are read only for answers from the record, which load them with the scan.
+    if isinstance(scan, ScanEvent) and scan.overridden_by is not None:
+        body["override"] = {
+            "by": scan.overridden_by.get_full_name() or scan.overridden_by.get_username(),
+            "at": _iso(scan.overridden_at),
+            "reason": scan.override_reason,
+        }
+    if scan.earlier_refusal_id is not None:
+        earlier = scan.earlier_refusal
+        assert earlier is not None
+        body["earlier_refusal"] = {
+            "id": earlier.pk,
+            "reason": earlier.reason,
+            "scanned_at": _iso(earlier.scanned_at),
+        }
     if pass_ is not None:
         body["pass"] = {
             "id": pass_.pk,
@@ -294,7 +369,9 @@ class ScanApi(APIView):
         responses={200: ScanOutputSerializer, 201: ScanOutputSerializer, **_ERRORS},
         description=(
             "Verify a scanned pass and record the scan. Every scan is recorded, refused or "
-            "not; the same scan_id sent again is recorded once and answered the same (200)."
+            "not; the same scan_id sent again by the same account at the same checkpoint is "
+            "recorded once and answered the same (200). A scan_id recorded by another account "
+            "or at another checkpoint is refused (409, code scan_id_conflict)."
         ),
     )
     def post(self, request: Request, code: str) -> Response:
@@ -330,16 +407,36 @@ class ScanApi(APIView):
 
 
 def _scan_answer(scan: ScanEvent) -> Response:
-    scan = ScanEvent.objects.select_related(
-        "trip_pass", "trip", "trip__vehicle", "trip__driver"
-    ).get(pk=scan.pk)
+    scan = ScanEvent.objects.select_related(*selectors.SCAN_ANSWER_RELATED).get(pk=scan.pk)
     persons = 1 + scan.trip.co_riders.count() if scan.trip is not None else None
     return Response(scan_body(scan, pass_=scan.trip_pass, trip=scan.trip, persons_expected=persons))
 
 
+# Each field's messages name it ("Enter the number plate."), so that each reads on its own
+# where the tablet shows it.
+_OBSERVED_PLATE = gettext_lazy("plate read on the truck")
+_PERSONS_COUNTED = gettext_lazy("number of persons counted")
+
+
 class ConfirmInputSerializer(serializers.Serializer[Any]):
-    plate = serializers.CharField(max_length=16, validators=[reject_surrogates])
-    persons = serializers.IntegerField(min_value=0, max_value=60, required=False, allow_null=True)
+    plate = NamedCharField(label=_OBSERVED_PLATE, max_length=16)
+    persons = serializers.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        allow_null=True,
+        error_messages=api_messages(_PERSONS_COUNTED),
+    )
+    plate_mismatch_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        error_messages=api_messages(gettext_lazy("confirmation that the plates differ")),
+        help_text=(
+            "True when staff checked again that the plate differs from the registered one. "
+            "Without it a differing plate changes nothing (409, code "
+            "plate_mismatch_unconfirmed, with both plates)."
+        ),
+    )
 
 
 class ScanConfirmApi(APIView):
@@ -349,7 +446,10 @@ class ScanConfirmApi(APIView):
         responses={200: ScanOutputSerializer, **_ERRORS},
         description=(
             "Confirm the plate read on the truck and the persons counted. A plate other than "
-            "the registered one turns an admitted entry into a plate_mismatch refusal."
+            "the registered one is first answered 409 (plate_mismatch_unconfirmed, with both "
+            "plates) for a second look; confirmed with plate_mismatch_confirmed, it turns the "
+            "scan into a plate_mismatch refusal with its alert, and an admitted entry or exit "
+            "is undone (the registered truck did not pass)."
         ),
     )
     def post(self, request: Request, code: str, pk: int) -> Response:
@@ -362,6 +462,7 @@ class ScanConfirmApi(APIView):
             scan_pk=pk,
             plate=data.validated_data["plate"],
             persons=data.validated_data.get("persons"),
+            plate_mismatch_confirmed=data.validated_data["plate_mismatch_confirmed"],
         )
         return _scan_answer(scan)
 
@@ -407,8 +508,11 @@ class LandingTestResultApi(APIView):
         return _scan_answer(scan)
 
 
+_OVERRIDE_REASON = gettext_lazy("reason for admitting the vehicle")
+
+
 class OverrideInputSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(max_length=500, validators=[reject_surrogates])
+    reason = NamedCharField(label=_OVERRIDE_REASON, max_length=500)
 
 
 class OverrideApi(APIView):
@@ -433,6 +537,17 @@ class OverrideApi(APIView):
 
 class LookupPassSerializer(serializers.Serializer[Any]):
     token = serializers.CharField()
+    checkable = serializers.BooleanField(
+        help_text=(
+            "Whether scanning the pass would still verify anything (in the given direction, "
+            "else in either): false for a pass used up, revoked, expired or of a cancelled trip."
+        )
+    )
+    closed_reason = serializers.ChoiceField(
+        choices=[(code, label) for code, label in Reason.choices if code in CLOSED_REASONS],
+        allow_null=True,
+        help_text="When not checkable, the reason a scan would give (used, revoked, ...).",
+    )
     # ``pass`` and ``trip`` as in a scan answer.
     trip = ScanTripSerializer()
 
@@ -448,6 +563,12 @@ class LookupApi(APIView):
         parameters=[
             OpenApiParameter("plate", str, description="Number plate, as read on the truck."),
             OpenApiParameter("reference", str, description="Trip reference on a paper pass."),
+            OpenApiParameter(
+                "direction",
+                str,
+                enum=Direction.values,
+                description="The direction staff are checking; without it, either.",
+            ),
         ],
         responses={200: LookupPassSerializer(many=True), **_ERRORS},
         description=(
@@ -459,11 +580,18 @@ class LookupApi(APIView):
         checkpoint = _staff_checkpoint(request, code)
         plate = request.query_params.get("plate", "")[:32]
         reference = request.query_params.get("reference", "")[:40]
+        direction = request.query_params.get("direction") or None
         if not plate.strip() and not reference.strip():
             raise DomainError(
                 "validation_error",
                 _("Some fields are not valid."),
                 fields={"plate": [_("Enter a plate or a trip reference.")]},
+            )
+        if direction is not None and direction not in Direction.values:
+            raise DomainError(
+                "validation_error",
+                _("Some fields are not valid."),
+                fields={"direction": [_("Choose entry (in) or exit (out) as the direction.")]},
             )
         found = selectors.passes_for_lookup(checkpoint=checkpoint, plate=plate, reference=reference)
         answer = []
@@ -474,35 +602,64 @@ class LookupApi(APIView):
                 trip=pass_.trip,
                 persons_expected=1 + pass_.trip.co_riders.count(),
             )
-            answer.append({"token": pass_token(pass_), "pass": body["pass"], "trip": body["trip"]})
+            closed = selectors.pass_closed_reason(pass_, checkpoint=checkpoint, direction=direction)
+            answer.append(
+                {
+                    "token": pass_token(pass_),
+                    "checkable": closed is None,
+                    "closed_reason": closed,
+                    "pass": body["pass"],
+                    "trip": body["trip"],
+                }
+            )
         return Response(answer)
 
 
 class WalkInInputSerializer(serializers.Serializer[Any]):
-    plate = serializers.CharField(max_length=16, validators=[reject_surrogates])
-    outcome = serializers.ChoiceField(choices=WalkIn.Outcome.choices)
-    driver_name = serializers.CharField(
-        max_length=50, required=False, allow_blank=True, validators=[reject_surrogates]
+    plate = NamedCharField(label=gettext_lazy("number plate"), max_length=16)
+    outcome = serializers.ChoiceField(
+        choices=WalkIn.Outcome.choices, error_messages=api_messages(gettext_lazy("outcome"))
     )
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    persons = serializers.IntegerField(min_value=1, max_value=60, required=False)
-    note = serializers.CharField(
-        max_length=500, required=False, allow_blank=True, validators=[reject_surrogates]
+    driver_name = NamedCharField(
+        label=gettext_lazy("driver's name"), max_length=50, required=False, allow_blank=True
     )
-    direction = serializers.ChoiceField(choices=Direction.choices, required=False)
-    scan_id = serializers.UUIDField(required=False, allow_null=True)
+    phone = NamedCharField(
+        label=gettext_lazy("driver's phone"), max_length=20, required=False, allow_blank=True
+    )
+    persons = serializers.IntegerField(
+        min_value=1,
+        max_value=60,
+        required=False,
+        error_messages=api_messages(gettext_lazy("number of persons")),
+    )
+    note = NamedCharField(
+        label=gettext_lazy("note"), max_length=500, required=False, allow_blank=True
+    )
+    direction = serializers.ChoiceField(
+        choices=Direction.choices,
+        required=False,
+        error_messages=api_messages(gettext_lazy("direction")),
+    )
+    scan_id = serializers.UUIDField(
+        required=False, allow_null=True, error_messages=api_messages(gettext_lazy("client scan id"))
+    )
 
 
 class WalkInOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     plate = serializers.CharField()
     driver_name = serializers.CharField()
-    phone = serializers.CharField()
+    # Staff typed the number and the record keeps it; an answer, which a replay may also give,
+    # shows what the scan answer shows of a driver's identity: a masked form.
+    phone = serializers.SerializerMethodField(help_text="Masked, as 139****5678.")
     persons = serializers.IntegerField()
     note = serializers.CharField()
     outcome = serializers.CharField()
     direction = serializers.CharField()
     recorded_at = serializers.DateTimeField()
+
+    def get_phone(self, walk_in: WalkIn) -> str:
+        return mask_phone(walk_in.phone)
 
 
 class WalkInApi(APIView):
@@ -510,7 +667,11 @@ class WalkInApi(APIView):
         operation_id="checkpoints_walk_in",
         request=WalkInInputSerializer,
         responses={201: WalkInOutputSerializer, **_ERRORS},
-        description="Record an unregistered vehicle (turned back or sent to register).",
+        description=(
+            "Record an unregistered vehicle (turned back or sent to register). The same scan_id "
+            "sent again by the same account at the same checkpoint returns the record; from "
+            "anyone or anywhere else it is refused (409, code scan_id_conflict)."
+        ),
     )
     def post(self, request: Request, code: str) -> Response:
         checkpoint = _staff_checkpoint(request, code)

@@ -28,9 +28,9 @@ from checkpoints import services
 from checkpoints.models import Direction, LandingTest, Reason, ScanEvent, Verdict
 from passcode_portal.errors import DomainError
 from trucks import passcode
+from trucks import selectors as trucks_selectors
 from trucks.models import Colour, Company, Pass, Trip, TripStatus
 from trucks.roles import Role, roles_of
-from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
 # A logistics park may have hundreds of trucks inside; past this many the page lists the
 # earliest entered and the find field reaches the rest.
@@ -38,9 +38,6 @@ INSIDE_SHOWN = 100
 ARRIVED_SHOWN = 20
 # Longer than any token (117 characters), reference or plate: the rest is not read.
 CODE_MAX_LENGTH = 200
-# A plate typed without its province character (awkward on a phone keyboard) is matched by its
-# end, from this many characters on, when it names one truck.
-PLATE_TAIL_MIN = 4
 
 # An entry that let the truck in: admitted, or refused and then overridden by a supervisor.
 _ADMITTED = Q(verdict__in=[Verdict.ADMIT, Verdict.ADMIT_WITH_TEST]) | Q(overridden_by__isnull=False)
@@ -149,14 +146,12 @@ def trip_find(*, company: Company, text: str) -> Trip:
 
 
 def _by_plate(trips: QuerySet[Trip], text: str) -> Trip | None:
-    plate = normalise_plate(text)
-    candidates = trips.filter(status__in=[TripStatus.INSIDE, TripStatus.ARRIVED])
-    if plate[:1] and plate[0] in PROVINCE_PREFIXES:
-        candidates = candidates.filter(vehicle__plate=plate)
-    elif len(plate) >= PLATE_TAIL_MIN:
-        candidates = candidates.filter(vehicle__plate__endswith=plate)
-    else:
-        return None
+    """The truck inside (else arrived) that a plate names, when it names one truck: a plate
+    without its province character may end several."""
+    candidates = trips.filter(
+        status__in=[TripStatus.INSIDE, TripStatus.ARRIVED],
+        vehicle__in=trucks_selectors.vehicles_by_plate(text),
+    )
     found = list(candidates.order_by("-planned_arrival", "-pk")[:10])
     pool = [t for t in found if t.status == TripStatus.INSIDE] or found
     if len({t.vehicle_id for t in pool}) > 1:

@@ -117,6 +117,7 @@ class Warning(models.TextChoices):
     NOT_INSIDE = "not_inside", _("No entry was recorded")
     PERSONS_MISMATCH = "persons_mismatch", _("Number of persons differs")
     LATE_EXIT = "late_exit", _("Leaving after the pass expired")
+    REFUSED_RECENTLY = "refused_recently", _("Refused here a short while ago")
 
 
 class LandingTest(models.TextChoices):
@@ -193,6 +194,18 @@ class ScanEvent(models.Model):
     )
     overridden_at = models.DateTimeField(_("overridden at"), null=True, blank=True)
     override_reason = models.CharField(_("override reason"), max_length=500, blank=True)
+    # The refusal of the same pass at the same checkpoint shortly before, which this scan's
+    # ``refused_recently`` warning recalls (a truck turned away that came back). No index: it is
+    # read through the scan, never searched by, and scans are not deleted.
+    earlier_refusal = models.ForeignKey(
+        "self",
+        verbose_name=_("earlier refusal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("scan")

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from checkpoints import verification
+from checkpoints import selectors, verification
 from checkpoints.models import (
     Alert,
     Checkpoint,
@@ -37,11 +37,12 @@ from checkpoints.models import (
     ScanEvent,
     Verdict,
     WalkIn,
+    Warning,
 )
 from passcode_portal.errors import DomainError, PermissionDenied
 from trucks import passcode, validators
 from trucks import services as trucks_services
-from trucks.models import CoRider, Driver, Pass, Trip, TripStatus, Vehicle
+from trucks.models import CoRider, Driver, Pass, PassStatus, Trip, TripStatus, Vehicle
 
 # A device's clock may run a little ahead; a scan synced later than this is judged at the time
 # it reached us (the device judged it offline already; this only bounds a wrong clock).
@@ -57,6 +58,27 @@ class ScanInput:
     persons: int | None = None
     scan_id: uuid.UUID | None = None
     scanned_at: datetime | None = None
+    # Staff checked again a plate that differs from the registered one, and it does: only then
+    # is the scan refused as plate_mismatch (a slip of the finger must not refuse a truck).
+    plate_mismatch_confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class EarlierRefusal:
+    """A refusal of the same pass at the same checkpoint that a later scan's warning recalls."""
+
+    pk: int
+    reason: str
+    scanned_at: datetime
+
+
+@dataclass(frozen=True)
+class PlateDiffers:
+    """Staff entered a plate that is not the pass's and did not confirm the difference: nothing
+    is recorded, and they are asked to check the plate again (``plate_recheck_error``)."""
+
+    registered: str
+    observed: str
 
 
 @dataclass(frozen=True)
@@ -75,10 +97,15 @@ class ScanRecord:
     landing_test: str = ""
     overridden_by_id: int | None = None
     confirmed_at: datetime | None = None
+    earlier_refusal: EarlierRefusal | None = None
 
     @property
     def id(self) -> int:
         return self.pk
+
+    @property
+    def earlier_refusal_id(self) -> int | None:
+        return self.earlier_refusal.pk if self.earlier_refusal is not None else None
 
 
 @dataclass(frozen=True)
@@ -144,9 +171,7 @@ def _digest(token: str) -> str:
 def _replay(scan_id: uuid.UUID) -> ScanOutcome | None:
     """The recorded answer to a scan the device sends again (a retry, an offline sync)."""
     scan = (
-        ScanEvent.objects.select_related(
-            "trip_pass", "trip", "trip__vehicle", "trip__driver", "trip__entry_checkpoint"
-        )
+        ScanEvent.objects.select_related(*selectors.SCAN_ANSWER_RELATED)
         .filter(scan_id=scan_id)
         .first()
     )
@@ -225,8 +250,57 @@ def _raise_alert(
     )
 
 
+def scan_id_check(
+    *, checkpoint_id: int, staff_id: int | None, checkpoint: Checkpoint, staff: User
+) -> None:
+    """A client scan id names one record made by one account at one checkpoint. Sent again from
+    there it is a retry, answered from the record; from another checkpoint or another account it
+    is a clash (a copied or reused id), refused without a word of the other record, which may
+    belong to another checkpoint and name its driver."""
+    if checkpoint_id != checkpoint.pk or staff_id != staff.pk:
+        raise DomainError(
+            "scan_id_conflict",
+            _("This scan id was already used for another record. Send the scan with a new id."),
+            status=409,
+        )
+
+
+def plate_recheck_error(differs: PlateDiffers) -> DomainError:
+    """The answer to a plate that differs from the registered one, not yet confirmed as
+    different: both plates, so the device can show them side by side for a second look."""
+    return DomainError(
+        "plate_mismatch_unconfirmed",
+        _(
+            "The plate entered, %(observed)s, is not the registered plate %(registered)s. Check "
+            "it again: correct it, or confirm that the plates differ."
+        )
+        % {"observed": differs.observed, "registered": differs.registered},
+        status=409,
+        extra={"registered_plate": differs.registered, "observed_plate": differs.observed},
+    )
+
+
 def scan_perform(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> ScanOutcome:
-    """Verify a scanned pass and record the scan; see the module's docstring."""
+    """Verify a scanned pass and record the scan; see the module's docstring. A scan id already
+    recorded is answered from its record (``replayed``) when it was this account's scan at this
+    checkpoint, and refused with ``scan_id_conflict`` otherwise (``scan_id_check``). A plate
+    that differs from the pass's is recorded only once confirmed (``plate_recheck_error``)."""
+    outcome = _scan(staff=staff, checkpoint=checkpoint, data=data)
+    if isinstance(outcome, PlateDiffers):
+        raise plate_recheck_error(outcome)
+    if outcome.replayed:
+        scan = outcome.scan
+        assert isinstance(scan, ScanEvent)  # replays are read from the record
+        scan_id_check(
+            checkpoint_id=scan.checkpoint_id,
+            staff_id=scan.staff_id,
+            checkpoint=checkpoint,
+            staff=staff,
+        )
+    return outcome
+
+
+def _scan(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> ScanOutcome | PlateDiffers:
     now = timezone.now()
     at = _judged_at(data.scanned_at, now)
     try:
@@ -269,24 +343,95 @@ def scan_perform(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> Sca
 _P, _T, _V, _D, _C, _R, _S, _A = (
     m._meta.db_table for m in (Pass, Trip, Vehicle, Driver, Checkpoint, CoRider, ScanEvent, Alert)
 )
-_LOCK_SQL = f"""
-SELECT p.id, p.status, p.colour, p.reasons, p.valid_from, p.valid_until, p.policy_version,
-       t.id, t.status, t.multi_entry, t.entry_checkpoint_id, t.reference, t.cargo_category,
-       v.plate, d.name, d.id_number, c.code,
-       (SELECT COUNT(*) FROM {_R} r WHERE r.trip_id = t.id),
-       (SELECT e.id FROM {_S} e WHERE e.scan_id = %s)
+
+
+class _Locked(NamedTuple):
+    """A row of the lock statement (``_lock_sql``), read by name."""
+
+    pass_id: int
+    pass_status: str
+    colour: str
+    reasons: Any  # a list on PostgreSQL, JSON text on SQLite
+    valid_from: Any
+    valid_until: Any
+    trip_id: int
+    trip_status: str
+    multi_entry: bool
+    entry_checkpoint_id: int
+    reference: str | None
+    cargo_category: str
+    plate: str
+    driver_name: str
+    driver_id_number: str
+    entry_checkpoint: str
+    co_riders: int
+    replay_id: int | None  # the scan already recorded under this scan id, if any
+    earlier_refusal: Any  # [id, reason, scanned_at] of the latest refusal here, as JSON
+    next_id: int | None = None  # the new scan's id, taken with the lock on the short path
+
+
+@cache
+def _lock_sql(*, next_id: bool) -> str:
+    """One SELECT of the pass with its trip, vehicle, driver, entry checkpoint, the trip's
+    co-rider count, the scan already recorded under the client's scan id, and the latest refusal
+    of this pass at this checkpoint that no supervisor overrode (its id, reason and time in one
+    JSON array: one subquery, served by the scans' index on (trip, received_at)). Parameters:
+    scan id, checkpoint id, pass id. On PostgreSQL it locks the trip's row (see
+    ``_scan_locked``); ``next_id`` also takes the new scan's id from the sequence."""
+    json_array = "json_build_array" if _postgresql() else "json_array"
+    columns = {
+        "pass_id": "p.id",
+        "pass_status": "p.status",
+        "colour": "p.colour",
+        "reasons": "p.reasons",
+        "valid_from": "p.valid_from",
+        "valid_until": "p.valid_until",
+        "trip_id": "t.id",
+        "trip_status": "t.status",
+        "multi_entry": "t.multi_entry",
+        "entry_checkpoint_id": "t.entry_checkpoint_id",
+        "reference": "t.reference",
+        "cargo_category": "t.cargo_category",
+        "plate": "v.plate",
+        "driver_name": "d.name",
+        "driver_id_number": "d.id_number",
+        "entry_checkpoint": "c.code",
+        "co_riders": f"(SELECT COUNT(*) FROM {_R} r WHERE r.trip_id = t.id)",
+        "replay_id": f"(SELECT e.id FROM {_S} e WHERE e.scan_id = %s)",
+        "earlier_refusal": (
+            f"(SELECT {json_array}(e.id, e.reason, e.scanned_at) FROM {_S} e "
+            "WHERE e.trip_id = t.id AND e.trip_pass_id = p.id AND e.checkpoint_id = %s "
+            f"AND e.verdict = '{Verdict.REFUSE}' AND e.overridden_by_id IS NULL "
+            "ORDER BY e.received_at DESC LIMIT 1)"
+        ),
+    }
+    if next_id:
+        columns["next_id"] = f"nextval(pg_get_serial_sequence('{_S}', 'id'))"
+    assert tuple(columns) == _Locked._fields[: len(columns)]
+    sql = f"""
+SELECT {", ".join(columns.values())}
 FROM {_P} p
 JOIN {_T} t ON t.id = p.trip_id
 JOIN {_V} v ON v.id = t.vehicle_id
 JOIN {_D} d ON d.id = t.driver_id
 JOIN {_C} c ON c.id = t.entry_checkpoint_id
 WHERE p.id = %s"""
+    return sql + " FOR UPDATE OF t" if _postgresql() else sql
+
+
+def _earlier_refusal(value: Any) -> EarlierRefusal | None:
+    if value is None:
+        return None
+    pk, reason, scanned_at = value if isinstance(value, list) else json.loads(value)
+    return EarlierRefusal(pk=int(pk), reason=str(reason), scanned_at=_dt(scanned_at))
+
+
 _SCAN_COLUMNS = (
     "checkpoint_id, staff_id, trip_pass_id, trip_id, direction, verdict, reason, warnings, "
-    "token_digest, observed_plate, persons, scan_id, scanned_at, received_at, landing_test, "
-    "override_reason"
+    "token_digest, observed_plate, persons, scan_id, scanned_at, received_at, "
+    "earlier_refusal_id, landing_test, override_reason"
 )
-_SCAN_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', ''"
+_SCAN_VALUES = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', ''"
 _ALERT_COLUMNS = "kind, key, trip_id, checkpoint_id, scan_id, detail, raised_at, note"
 # The trip's time stamp each state a scan moves it to sets.
 _STAMP: dict[str, str] = {TripStatus.INSIDE: "entered_at", TripStatus.EXITED: "exited_at"}
@@ -427,7 +572,8 @@ def _write_scan(
 # Without a savepoint: the scan is all or nothing, so a savepoint buys nothing, and when a
 # caller's transaction encloses the scan (as a test's does) it costs two statements more on the
 # hot path (SAVEPOINT, RELEASE), which the query budget of four per scan cannot spare (SQLite
-# runs the scan's writes as separate statements).
+# runs the scan's writes as separate statements). Nothing may be raised in here for the caller
+# to handle (that would spoil the caller's transaction): refusals of the input are returned.
 @transaction.atomic(savepoint=False)
 def _scan_locked(
     *,
@@ -437,28 +583,35 @@ def _scan_locked(
     claims: passcode.Claims,
     at: datetime,
     now: datetime,
-) -> ScanOutcome:
-    sql = _LOCK_SQL
-    if _postgresql():
-        # Lock the trip's row: two tablets scanning one pass are decided one after the other,
-        # so a copied code is admitted once. The trip, not the pass: an entry changes only the
-        # trip, and a scan that waited for a pass row its rival merely locked would be handed
-        # the trip as it was before the rival's entry (PostgreSQL re-reads, after the wait,
-        # only locked rows that changed) and admit it again. Each change of a pass (an exit,
-        # a revocation, a regrade) is made under its trip's lock, and the trucks services lock
-        # the trip before its pass, as this does, so the two cannot deadlock. (SQLite takes
-        # the database's write lock when the transaction begins: settings set its transaction
-        # mode to IMMEDIATE.)
-        sql += " FOR UPDATE OF t"
+) -> ScanOutcome | PlateDiffers:
+    # On PostgreSQL the lock statement locks the trip's row: two tablets scanning one pass are
+    # decided one after the other, so a copied code is admitted once. The trip, not the pass: an
+    # entry changes only the trip, and a scan that waited for a pass row its rival merely locked
+    # would be handed the trip as it was before the rival's entry (PostgreSQL re-reads, after
+    # the wait, only locked rows that changed) and admit it again. Each change of a pass (an
+    # exit, a revocation, a regrade) is made under its trip's lock, and the trucks services lock
+    # the trip before its pass, as this does, so the two cannot deadlock. (SQLite takes the
+    # database's write lock when the transaction begins: settings set its transaction mode to
+    # IMMEDIATE.)
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, "scan_lock", sql, [_db_value(data.scan_id), claims.pass_id])
-        row = cursor.fetchone()
-        if row is not None and row[18] is not None:
+        _execute_prepared(
+            cursor,
+            "scan_lock",
+            _lock_sql(next_id=False),
+            [_db_value(data.scan_id), checkpoint.pk, claims.pass_id],
+        )
+        fetched = cursor.fetchone()
+        row = None if fetched is None else _Locked(*fetched)
+        if row is not None and row.replay_id is not None:
             replay = _replay(data.scan_id)  # type: ignore[arg-type]
             assert replay is not None
             return replay
-        valid_until = _dt(row[5]) if row is not None else None
-        if valid_until is None or passcode.window_minute(valid_until) != claims.valid_until:
+        valid_until = _dt(row.valid_until) if row is not None else None
+        if (
+            row is None
+            or valid_until is None
+            or passcode.window_minute(valid_until) != claims.valid_until
+        ):
             # Well signed, yet no such pass (or not this pass's window): refuse, record.
             if data.scan_id is not None and row is None:
                 replay = _replay(data.scan_id)
@@ -493,7 +646,7 @@ def _scan_locked(
 
 def _scan_decided(
     cursor: Any,
-    row: Any,
+    row: _Locked,
     *,
     staff: User,
     checkpoint: Checkpoint,
@@ -501,35 +654,42 @@ def _scan_decided(
     at: datetime,
     now: datetime,
     scan_pk: int | None = None,
-) -> ScanOutcome:
-    """Decide a scan from its locked row (``_LOCK_SQL``'s columns) and write it. With
-    ``scan_pk`` given (taken from the sequence), the write commits the open transaction too."""
-    valid_until = _dt(row[5])
-    pass_pk, pass_status, colour, trip_pk, trip_status = row[0], row[1], row[2], row[7], row[8]
-    multi_entry, plate = bool(row[9]), row[13]
-    persons_expected = 1 + int(row[17] or 0)
+) -> ScanOutcome | PlateDiffers:
+    """Decide a scan from its locked row and write it. With ``scan_pk`` given (taken from the
+    sequence), the write commits the open transaction too. A plate that differs from the
+    registered one, not confirmed as different, writes nothing (``PlateDiffers``)."""
     observed_plate = validators.normalise_plate(data.plate)
-    valid_from = _dt(row[4])
+    if verification.plate_differs(observed_plate, row.plate) and not data.plate_mismatch_confirmed:
+        return PlateDiffers(registered=row.plate, observed=observed_plate)
+    valid_from, valid_until = _dt(row.valid_from), _dt(row.valid_until)
+    multi_entry = bool(row.multi_entry)
+    persons_expected = 1 + int(row.co_riders or 0)
+    earlier = _earlier_refusal(row.earlier_refusal)
     decision = verification.decide(
         verification.Facts(
             direction=data.direction,
             at=at,
-            pass_status=pass_status,
-            colour=colour,
+            pass_status=row.pass_status,
+            colour=row.colour,
             valid_from=valid_from,
             valid_until=valid_until,
-            trip_status=trip_status,
+            trip_status=row.trip_status,
             multi_entry=multi_entry,
-            registered_plate=plate,
-            entry_checkpoint_id=row[10],
+            registered_plate=row.plate,
+            entry_checkpoint_id=row.entry_checkpoint_id,
             checkpoint_id=checkpoint.pk,
             strict_checkpoint=trucks_services.policy_current_cached().strict_checkpoint,
             persons_expected=persons_expected,
             observed_plate=observed_plate,
             observed_persons=data.persons,
+            earlier_refusal_at=earlier.scanned_at if earlier is not None else None,
         )
     )
+    # The earlier refusal is kept with the scan only when its warning speaks of it.
+    if Warning.REFUSED_RECENTLY not in decision.warnings:
+        earlier = None
     alert = None
+    pass_pk, trip_pk = row.pass_id, row.trip_id
     if decision.alert is not None:
         key = f"{decision.alert}:{pass_pk}"
         if decision.alert == Alert.Kind.PLATE_MISMATCH:
@@ -554,12 +714,13 @@ def _scan_decided(
             data.scan_id,
             at,
             now,
+            earlier.pk if earlier is not None else None,
         ],
         trip_update=((decision.trip_status, now, at, trip_pk) if decision.trip_status else None),
         pass_update=(decision.pass_status, pass_pk) if decision.pass_status else None,
         alert=alert,
     )
-    reasons = row[3] if isinstance(row[3], list) else json.loads(row[3])
+    reasons = row.reasons if isinstance(row.reasons, list) else json.loads(row.reasons)
     return ScanOutcome(
         ScanRecord(
             pk=scan_pk,
@@ -570,34 +731,28 @@ def _scan_decided(
             scanned_at=at,
             observed_plate=observed_plate[:16],
             persons=data.persons,
+            earlier_refusal=earlier,
         ),
         PassRecord(
             pk=pass_pk,
-            colour=colour,
+            colour=row.colour,
             reasons=reasons,
-            status=decision.pass_status or pass_status,
+            status=decision.pass_status or row.pass_status,
             valid_from=valid_from,
             valid_until=valid_until,
         ),
         TripRecord(
             pk=trip_pk,
-            reference=row[11],
-            status=decision.trip_status or trip_status,
+            reference=row.reference,
+            status=decision.trip_status or row.trip_status,
             multi_entry=multi_entry,
-            cargo_category=row[12],
-            vehicle=PlateRecord(plate),
-            driver=PersonRecord(row[14], row[15]),
-            entry_checkpoint=CodeRecord(row[16]),
+            cargo_category=row.cargo_category,
+            vehicle=PlateRecord(row.plate),
+            driver=PersonRecord(row.driver_name, row.driver_id_number),
+            entry_checkpoint=CodeRecord(row.entry_checkpoint),
         ),
         persons_expected,
     )
-
-
-# The lock statement with the new scan's id taken from the sequence up front (column 19).
-_LOCK_NEXT_SQL = (
-    _LOCK_SQL.replace("\nFROM ", f", nextval(pg_get_serial_sequence('{_S}', 'id'))\nFROM ", 1)
-    + " FOR UPDATE OF t"
-)
 
 
 def _scan_one_trip(
@@ -608,29 +763,32 @@ def _scan_one_trip(
     claims: passcode.Claims,
     at: datetime,
     now: datetime,
-) -> ScanOutcome | None:
+) -> ScanOutcome | PlateDiffers | None:
     """The common scan on PostgreSQL outside any transaction, in two round trips instead of
     four: BEGIN travels with the lock, COMMIT with the write (the scan's id comes from the
     sequence with the lock, so nothing needs reading after the insert). Anything but the common
-    case (a repeated scan id, an unknown pass) is rolled back and left to ``_scan_locked``."""
+    case (a repeated scan id, an unknown pass) is rolled back and left to ``_scan_locked``; a
+    plate to check again is rolled back and returned."""
     with connection.cursor() as cursor:
         try:
             _execute_prepared(
                 cursor,
                 "scan_lock_next",
-                _LOCK_NEXT_SQL,
-                [data.scan_id, claims.pass_id],
+                _lock_sql(next_id=True),
+                [data.scan_id, checkpoint.pk, claims.pass_id],
                 before="BEGIN; ",
             )
-            row = cursor.fetchone()
+            fetched = cursor.fetchone()
+            row = None if fetched is None else _Locked(*fetched)
             if (
                 row is None
-                or row[18] is not None
-                or passcode.window_minute(_dt(row[5])) != claims.valid_until
+                or row.replay_id is not None
+                or passcode.window_minute(_dt(row.valid_until)) != claims.valid_until
             ):
                 cursor.execute("ROLLBACK")
                 return None
-            return _scan_decided(
+            assert row.next_id is not None
+            outcome = _scan_decided(
                 cursor,
                 row,
                 staff=staff,
@@ -638,8 +796,11 @@ def _scan_one_trip(
                 data=data,
                 at=at,
                 now=now,
-                scan_pk=int(row[19]),
+                scan_pk=int(row.next_id),
             )
+            if isinstance(outcome, PlateDiffers):
+                cursor.execute("ROLLBACK")
+            return outcome
         except BaseException:
             # The transaction this function opened must not outlive it, whatever went wrong
             # (a duplicate scan id at the insert, a lost connection).
@@ -664,6 +825,7 @@ def _scan_row(scan: ScanEvent, pass_: Pass | None, trip: Trip | None) -> list[An
         scan.scan_id,
         scan.scanned_at,
         scan.received_at,
+        scan.earlier_refusal_id,
     ]
 
 
@@ -721,7 +883,7 @@ def walk_in_record(*, staff: User, checkpoint: Checkpoint, data: WalkInInput) ->
     if data.scan_id is not None:
         existing = WalkIn.objects.filter(scan_id=data.scan_id).first()
         if existing is not None:
-            return existing
+            return _walk_in_replayed(existing, staff=staff, checkpoint=checkpoint)
     fields: dict[str, list[str]] = {}
     plate = validators.normalise_plate(data.plate)
     if not plate:
@@ -753,9 +915,21 @@ def walk_in_record(*, staff: User, checkpoint: Checkpoint, data: WalkInInput) ->
                 scan_id=data.scan_id,
             )
     except IntegrityError:
+        # The same scan id at the same instant: the other request recorded it first.
         if data.scan_id is not None:
-            return WalkIn.objects.get(scan_id=data.scan_id)
+            existing = WalkIn.objects.get(scan_id=data.scan_id)
+            return _walk_in_replayed(existing, staff=staff, checkpoint=checkpoint)
         raise
+
+
+def _walk_in_replayed(walk_in: WalkIn, *, staff: User, checkpoint: Checkpoint) -> WalkIn:
+    scan_id_check(
+        checkpoint_id=walk_in.checkpoint_id,
+        staff_id=walk_in.staff_id,
+        checkpoint=checkpoint,
+        staff=staff,
+    )
+    return walk_in
 
 
 def _scan_for_staff(*, staff: User, checkpoint: Checkpoint, scan_pk: int) -> ScanEvent:
@@ -871,26 +1045,42 @@ def scan_override(
 
 @transaction.atomic
 def scan_confirm(
-    *, staff: User, checkpoint: Checkpoint, scan_pk: int, plate: str, persons: int | None
+    *,
+    staff: User,
+    checkpoint: Checkpoint,
+    scan_pk: int,
+    plate: str,
+    persons: int | None,
+    plate_mismatch_confirmed: bool = False,
 ) -> ScanEvent:
     """Staff confirm the plate they read off the truck and the persons they counted. A plate
-    that is not the registered one turns an admitted entry into a refusal (plate_mismatch, with
-    its alert) and takes the trip back out; a different head count adds a warning."""
+    that is not the registered one is first sent back for a second look (``plate_recheck_error``:
+    a slip of the finger must not refuse a truck) and changes nothing; confirmed as different,
+    it turns the scan into a refusal (plate_mismatch, with its alert) and undoes what an
+    admitted scan did, entry or exit: the registered truck did not pass. A different head count
+    adds a warning."""
     scan = _scan_for_staff(staff=staff, checkpoint=checkpoint, scan_pk=scan_pk)
     if scan.trip is None:
         raise DomainError(
             "no_trip", _("Only a scan of a registered trip can be confirmed."), status=409
         )
-    trip = Trip.objects.select_related("vehicle").get(pk=scan.trip.pk)
-    observed = validators.normalise_plate(plate)
+    # The trip's row is locked before its pass is changed, as the scan and the trucks services
+    # lock them.
+    trip = (
+        Trip.objects.select_for_update(of=("self",)).select_related("vehicle").get(pk=scan.trip.pk)
+    )
+    observed = validators.normalise_plate(plate)[:16]
     if not observed:
         raise DomainError(
             "validation_error",
             _("Some fields are not valid."),
             fields={"plate": [_("Enter the number plate you read on the truck.")]},
         )
+    differs = verification.plate_differs(observed, trip.vehicle.plate)
+    if differs and not plate_mismatch_confirmed:
+        raise plate_recheck_error(PlateDiffers(registered=trip.vehicle.plate, observed=observed))
     now = timezone.now()
-    scan.observed_plate = observed[:16]
+    scan.observed_plate = observed
     scan.confirmed_at = now
     warnings = list(scan.warnings)
     expected = 1 + CoRider.objects.filter(trip=trip).count()
@@ -902,14 +1092,12 @@ def scan_confirm(
             warnings.remove("persons_mismatch")
     scan.warnings = warnings
     fields = ["observed_plate", "confirmed_at", "persons", "warnings"]
-    if observed != trip.vehicle.plate and scan.reason != Reason.PLATE_MISMATCH:
-        admitted_entry = scan.direction == Direction.IN and scan.verdict != Verdict.REFUSE
+    if differs and scan.reason != Reason.PLATE_MISMATCH:
+        admitted = scan.verdict != Verdict.REFUSE
         scan.verdict, scan.reason = Verdict.REFUSE, Reason.PLATE_MISMATCH
         fields += ["verdict", "reason"]
-        if admitted_entry:
-            Trip.objects.filter(pk=trip.pk, status=TripStatus.INSIDE).update(
-                status=TripStatus.REGISTERED, entered_at=None, updated_at=now
-            )
+        if admitted:
+            _admission_undo(scan=scan, trip=trip, now=now)
         _raise_alert(
             kind=Alert.Kind.PLATE_MISMATCH,
             key=f"plate_mismatch:{scan.trip_pass_id}:{observed}",
@@ -920,6 +1108,41 @@ def scan_confirm(
         )
     scan.save(update_fields=fields)
     return scan
+
+
+def _admission_undo(*, scan: ScanEvent, trip: Trip, now: datetime) -> None:
+    """Take back what an admitted scan did to its trip (locked by the caller) and pass: the
+    truck that passed was not the registered one, so the registered truck is where it was."""
+    if scan.direction == Direction.IN:
+        Trip.objects.filter(pk=trip.pk, status=TripStatus.INSIDE).update(
+            status=TripStatus.REGISTERED, entered_at=None, updated_at=now
+        )
+        return
+    if trip.status != TripStatus.EXITED:
+        return  # something else moved the trip since; leave it
+    pass_ = scan.trip_pass
+    in_window = pass_ is not None and now < pass_.valid_until
+    if Warning.NOT_INSIDE in scan.warnings:
+        # It had not entered: waiting for its window, or past it (as the lifecycle leaves it).
+        status = TripStatus.REGISTERED if in_window else TripStatus.EXPIRED
+    elif trip.arrived_at is not None and trip.entered_at is not None:
+        status = TripStatus.ARRIVED if trip.arrived_at >= trip.entered_at else TripStatus.INSIDE
+    else:
+        status = TripStatus.INSIDE
+    # A multi-entry trip keeps the time of the exit before this one.
+    exited_before = (
+        ScanEvent.objects.filter(trip=trip, direction=Direction.OUT, verdict=Verdict.ADMIT)
+        .exclude(pk=scan.pk)
+        .order_by("-received_at")
+        .values_list("scanned_at", flat=True)
+        .first()
+    )
+    Trip.objects.filter(pk=trip.pk).update(status=status, exited_at=exited_before, updated_at=now)
+    if pass_ is not None:
+        # The exit completed the pass (a multi-entry pass it kept active is left as it is).
+        Pass.objects.filter(pk=pass_.pk, status=PassStatus.COMPLETED).update(
+            status=PassStatus.ACTIVE if in_window else PassStatus.EXPIRED
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ this decides; keeping the decision pure lets every reason code and warning be te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,14 @@ REGISTERED, INSIDE, ARRIVED, EXITED, CANCELLED, EXPIRED = (
     "expired",
 )
 ACTIVE, REVOKED, PASS_EXPIRED, COMPLETED = "active", "revoked", "expired", "completed"
+
+# A refusal of the same pass at the same checkpoint at most this long before a scan is recalled
+# with it (``refused_recently``): long enough for a truck turned away to come back through the
+# queue (with another plate typed, or on another lane to another colleague), short enough that a
+# refusal from an earlier shift is not pinned on this visit. It is about the staff on duty seeing
+# what was decided here a moment ago, not about risk, so it is a constant, not the officials'
+# policy.
+RECENT_REFUSAL = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class Facts:
     persons_expected: int
     observed_plate: str = ""
     observed_persons: int | None = None
+    # When this pass was last refused at this checkpoint (overridden refusals aside), if ever.
+    earlier_refusal_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,11 +72,23 @@ def _refuse(reason: str, alert: str | None = None, *warnings: str) -> Decision:
     return Decision(Verdict.REFUSE, reason, tuple(warnings), alert=alert)
 
 
+def plate_differs(observed: str, registered: str) -> bool:
+    """Whether staff entered a plate (normalised) that is not the registered one. No plate
+    entered is no difference."""
+    return bool(observed) and observed != registered
+
+
 def decide(f: Facts) -> Decision:
     warnings: list[str] = []
+    if f.earlier_refusal_at is not None and (
+        timedelta(0) <= f.at - f.earlier_refusal_at <= RECENT_REFUSAL
+    ):
+        # Whatever this scan decides, staff must know the truck was turned away here just now
+        # (a wrong plate corrected, a code handed to another truck).
+        warnings.append(Warning.REFUSED_RECENTLY)
     if f.observed_persons is not None and f.observed_persons != f.persons_expected:
         warnings.append(Warning.PERSONS_MISMATCH)
-    if f.observed_plate and f.observed_plate != f.registered_plate:
+    if plate_differs(f.observed_plate, f.registered_plate):
         # The code belongs to another vehicle: a shared or borrowed pass, in either direction.
         return _refuse(Reason.PLATE_MISMATCH, Alert.Kind.PLATE_MISMATCH, *warnings)
     if f.direction == Direction.OUT:
@@ -153,6 +175,9 @@ WARNING_MESSAGES: dict[str, Promise] = {
     Warning.NOT_INSIDE: _("No entry was recorded for this truck."),
     Warning.PERSONS_MISMATCH: _("The number of persons differs from the registration."),
     Warning.LATE_EXIT: _("The pass expired before the truck left."),
+    Warning.REFUSED_RECENTLY: _(
+        "This pass was refused at this checkpoint a short while ago: check why before admitting."
+    ),
 }
 
 

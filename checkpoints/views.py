@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -18,6 +19,7 @@ from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, LandingTest, Reason, Verdict, WalkIn, Warning
 from passcode_portal.errors import NotFound
 from trucks import selectors as trucks_selectors
+from trucks.models import PassStatus, TripStatus
 
 # The scan page runs no inline script or style. 'wasm-unsafe-eval' lets the QR decoder compile
 # its WebAssembly (without it barcode-detector hangs, see shared/notes/browser-qr.md); the
@@ -99,11 +101,26 @@ def _scan_texts() -> dict[str, Any]:
         "replayed": _("This scan was already answered; showing that answer."),
         "confirmed": _("Plate and persons confirmed."),
         "landing_note": _("Landing test: %(state)s"),
-        "overridden": _("Admitted by a supervisor's override."),
+        # A refusal a supervisor overrode shows the override as the outcome; the scan's own
+        # verdict stays on record and is shown beneath it.
+        "override": {
+            "title": _("Admitted by override"),
+            "short": _("Admitted (override)"),
+            "by": _("Admitted by %(name)s at %(time)s."),
+            "reason": _("Reason given: %(reason)s"),
+            "original": _("The scan's own verdict: %(verdict)s (%(reason)s)."),
+        },
+        "earlier_refusal": _("Refused here at %(time)s: %(reason)s."),
         "walk_in_saved": _("Walk-in recorded: %(plate)s, %(outcome)s."),
         "no_match": _("No pass for today under %(query)s."),
         "lookup_failed": _("The search failed: %(detail)s"),
+        # A pass found that a scan would check nothing of: its state, and nothing to press.
+        "lookup_closed": _("Nothing to check: %(reason)s"),
+        "pass_statuses": {code: str(label) for code, label in PassStatus.choices},
+        "trip_statuses": {code: str(label) for code, label in TripStatus.choices},
         "valid_until": _("valid until %(time)s"),
+        "valid_window": _("valid from %(start)s until %(end)s"),
+        "opens_at": _("The pass opens at %(time)s."),
         "not_registered": _("Not registered"),
         "camera": {
             "starting": _("Starting the camera…"),
@@ -140,6 +157,8 @@ def checkpoint_scan(request: HttpRequest, code: str) -> HttpResponse:
     config = {
         "checkpoint": checkpoint.code,
         "supervisor": supervisor,
+        # Times are shown in the deployment's zone, whatever zone the tablet's clock is set to.
+        "time_zone": str(settings.TIME_ZONE),
         "urls": {
             "scans": reverse("api-scan", args=[checkpoint.code]),
             "lookup": reverse("api-lookup", args=[checkpoint.code]),

@@ -3,23 +3,30 @@
 Every error body has the same shape, so tablets and other systems can rely on it:
 ``{"code": <stable code>, "detail": <message in the user's language>, "fields": {...}}`` where
 ``fields`` (present for validation errors) maps each bad input field to its messages, nested as
-the input is.
+the input is. A domain error may add facts of its own beside them (``DomainError.extra``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from passcode_portal.errors import DomainError
+from passcode_portal.fieldtext import api_messages
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _django_validation_fields(error: DjangoValidationError) -> dict[str, Any]:
@@ -57,7 +64,8 @@ def plain_fields(value: Any) -> Any:
 
 
 def domain_error_body(exc: DomainError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message)}
+    # The error's own facts first, so none of them can stand in for the shape's three keys.
+    body: dict[str, Any] = {**exc.extra, "code": exc.code, "detail": str(exc.message)}
     if exc.fields:
         body["fields"] = plain_fields(exc.fields)
     return body
@@ -112,10 +120,39 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def reject_surrogates(value: str) -> None:
-    """JSON may carry lone UTF-16 surrogates ("\\ud800"); no database can store them, so they
-    are refused as bad input (a 400) rather than failing on the way in (a 500)."""
+def _has_surrogates(value: str) -> bool:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise serializers.ValidationError(_("Remove the invalid characters.")) from None
+        return True
+    return False
+
+
+def reject_surrogates(value: str) -> None:
+    """JSON may carry lone UTF-16 surrogates ("\\ud800"); no database can store them, so they
+    are refused as bad input (a 400) rather than failing on the way in (a 500)."""
+    if _has_surrogates(value):
+        raise serializers.ValidationError(_("Remove the invalid characters."))
+
+
+class NamedCharField(serializers.CharField):
+    """A CharField whose every message names it, built from its label
+    (``fieldtext.api_messages``). Lone surrogates too: DRF's own check for them answers
+    "Surrogate characters are not allowed: U+D800." of any field, so it is replaced here."""
+
+    def __init__(self, *, label: StrOrPromise, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", api_messages(label))
+        super().__init__(label=label, **kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitSurrogateCharactersValidator)
+        ]
+        self.validators.append(self._reject_surrogates)
+
+    def _reject_surrogates(self, value: str) -> None:
+        if _has_surrogates(value):
+            raise serializers.ValidationError(
+                format_lazy(
+                    gettext_lazy("Remove the invalid characters from the {field}."),
+                    field=self.label,
+                )
+            )

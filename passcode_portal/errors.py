@@ -12,7 +12,9 @@ from django.utils.functional import Promise
 
 class DomainError(Exception):
     """A refusal the user can act on. ``code`` is stable API; ``message`` is translatable;
-    ``fields`` maps input field names to their messages when the fault lies in given fields."""
+    ``fields`` maps input field names to their messages when the fault lies in given fields;
+    ``extra`` holds facts a client needs to act on the refusal (for example the two plates of a
+    plate to check again), answered beside ``code`` and ``detail``."""
 
     status = 400
 
@@ -23,11 +25,13 @@ class DomainError(Exception):
         *,
         fields: Mapping[str, Any] | None = None,
         status: int | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
         self.fields = dict(fields or {})
+        self.extra = dict(extra or {})
         if status is not None:
             self.status = status
 

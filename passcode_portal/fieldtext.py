@@ -41,6 +41,8 @@ def api_messages(label: str | Promise) -> dict[str, Any]:
         "max_value": format_lazy(_("The {field} can be at most {{max_value}}."), field=label),
         "min_value": format_lazy(_("The {field} must be at least {{min_value}}."), field=label),
         "max_string_length": format_lazy(_("The {field} is too long."), field=label),
+        # A ChoiceField's; DRF would quote the input, which may be anything a client sent.
+        "invalid_choice": format_lazy(_("The {field} is not one of the choices."), field=label),
     }
 
 

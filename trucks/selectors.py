@@ -14,6 +14,7 @@ from passcode_portal.errors import NotFound
 from trucks import grading
 from trucks.models import Company, Driver, Pass, PassStatus, Policy, Region, Trip, Vehicle
 from trucks.roles import Role, is_official, roles_of
+from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -235,6 +236,29 @@ def trip_manageable_by(*, user: AnyUser, trip: Trip) -> bool:
 
 def company_vehicles(*, company: Company) -> QuerySet[Vehicle]:
     return Vehicle.objects.filter(company=company).order_by("plate")
+
+
+# A plate typed without its province character (awkward on a phone keyboard, or worn off the
+# plate) is matched by its end, from this many characters on: fewer would match trucks by the
+# dozen.
+PLATE_TAIL_MIN = 4
+
+
+def vehicles_by_plate(text: str) -> QuerySet[Vehicle]:
+    """The vehicles a typed or scanned plate may name: the one plate when the text starts with
+    its province character, else every plate that ends with it, from ``PLATE_TAIL_MIN``
+    characters on (none for less). Full-width characters (Ｈ８８Ａ６６), separators and case are
+    forgiven, as ``normalise_plate`` forgives them when a plate is stored.
+
+    Unlike the reads above this takes no user: it is a search term, used as a subquery by
+    callers that search within what their user may see (a consignee's inbound trips, a
+    checkpoint's passes of the day) and that decide what several matches mean to them."""
+    plate = normalise_plate(text)
+    if plate[:1] and plate[0] in PROVINCE_PREFIXES:
+        return Vehicle.objects.filter(plate=plate)
+    if len(plate) >= PLATE_TAIL_MIN:
+        return Vehicle.objects.filter(plate__endswith=plate)
+    return Vehicle.objects.none()
 
 
 def company_drivers(*, company: Company) -> QuerySet[Driver]:

@@ -73,14 +73,18 @@
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
+  // Every time is shown in the deployment's zone (config.time_zone), not in the zone the
+  // tablet's clock happens to be set to: the times on the screen are the city's.
   function timeText(iso, withDate) {
     const date = new Date(iso);
-    if (isNaN(date.getTime())) {
+    if (!iso || isNaN(date.getTime())) {
       return "";
     }
     const options = withDate
       ? { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }
       : { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    options.hourCycle = "h23";
+    options.timeZone = config.time_zone;
     try {
       return date.toLocaleString(LANG, options);
     } catch (error) {
@@ -139,18 +143,78 @@
     }
   }
 
-  // The error's message, with the messages of the fields at fault.
+  // The messages of one field at fault, however nested the API gave them.
+  function fieldMessages(value) {
+    if (Array.isArray(value)) {
+      return value.flatMap(fieldMessages);
+    }
+    if (value && typeof value === "object") {
+      return Object.values(value).flatMap(fieldMessages);
+    }
+    return value === undefined || value === null ? [] : [String(value)];
+  }
+
+  // The error's message, with the messages of the fields at fault (each names its field).
   function errorText(result) {
     const data = result.data || {};
-    const parts = [data.detail || String(result.status)];
     const fields = data.fields || {};
+    const parts = [data.detail || String(result.status)];
     Object.keys(fields).forEach(function (name) {
-      const messages = fields[name];
-      if (Array.isArray(messages)) {
-        parts.push(messages.join(" "));
-      }
+      parts.push.apply(parts, fieldMessages(fields[name]));
     });
     return parts.join(" ");
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll("[data-field-errors]").forEach(function (node) {
+      node.remove();
+    });
+    form.querySelectorAll(".has-error").forEach(function (node) {
+      node.classList.remove("has-error");
+    });
+    form.querySelectorAll("[aria-invalid]").forEach(function (node) {
+      node.removeAttribute("aria-invalid");
+      node.removeAttribute("aria-describedby");
+    });
+  }
+
+  // The API's field messages name their field ("Enter the number plate."), so each is shown as
+  // the API wrote it: above its own input when the form has one. Returns the error's message
+  // with the messages of fields the form does not show, for the form's summary.
+  function showFieldErrors(form, result) {
+    clearFieldErrors(form);
+    const data = result.data || {};
+    const fields = data.fields || {};
+    const rest = [data.detail || String(result.status)];
+    let first = null;
+    Object.keys(fields).forEach(function (name) {
+      const messages = fieldMessages(fields[name]);
+      const element = form.elements.namedItem(name);
+      const input = element instanceof RadioNodeList ? element[0] : element;
+      const field = input && input.closest(".field");
+      if (!field) {
+        rest.push.apply(rest, messages);
+        return;
+      }
+      const list = document.createElement("ul");
+      list.className = "field-errors";
+      list.dataset.fieldErrors = name;
+      list.id = "errors-" + (form.id || form.dataset.form) + "-" + name;
+      messages.forEach(function (message) {
+        const item = document.createElement("li");
+        item.textContent = message;
+        list.appendChild(item);
+      });
+      field.classList.add("has-error");
+      (input.type === "radio" ? field.querySelector(".radio-row") || input : input).before(list);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", list.id);
+      first = first || input;
+    });
+    if (first) {
+      first.focus();
+    }
+    return rest.join(" ");
   }
 
   // -------------------------------------------------------------------------------------------
@@ -308,7 +372,11 @@
   }
   directionButtons.forEach(function (button) {
     button.addEventListener("click", function () {
+      const before = direction;
       setDirection(button.dataset.directionChoice);
+      if (direction !== before && lookedUp) {
+        lookup(lookedUp);
+      }
     });
   });
   setDirection(direction);
@@ -339,38 +407,58 @@
       kind: "scan",
       verdict: answer.verdict,
       reason: answer.reason,
-      overridden: Boolean(answer.overridden),
+      overridden: Boolean(answer.override || answer.overridden),
       plate: trip.plate || "",
+      observed_plate: answer.observed_plate || "",
+      has_trip: Boolean(answer.trip),
       reference: trip.reference || "",
       direction: answer.direction,
       at: answer.scanned_at || new Date().toISOString(),
     });
   }
 
+  // What a row of the list is: a scan of a registered pass, a code that is not ours (forged,
+  // altered or not a pass code at all), a well-signed code of no pass, or an unregistered
+  // vehicle recorded by hand. They read differently: only a walk-in is "not registered".
+  function recentKind(entry) {
+    if (entry.kind === "walk_in") {
+      return "walk_in";
+    }
+    if (!entry.plate && (entry.reason === "invalid" || entry.reason === "unknown")) {
+      return entry.reason;
+    }
+    return "scan";
+  }
+
   function renderRecent() {
     recentList.replaceChildren();
     recent.forEach(function (entry) {
       const item = fromTemplate(templates.recent);
-      item.dataset.verdict = entry.kind === "walk_in" ? "walk_in" : entry.verdict;
+      // As on the verdict screen, an overridden refusal shows the override as its outcome.
+      item.dataset.verdict =
+        entry.kind === "walk_in" ? "walk_in" : entry.overridden ? "override" : entry.verdict;
       if (entry.overridden) {
         item.dataset.overridden = "true";
       }
       const label =
         entry.kind === "walk_in"
           ? T.outcomes[entry.outcome] || entry.outcome
-          : T.verdicts_short[entry.verdict] || entry.verdict;
+          : entry.overridden
+            ? T.override.short
+            : T.verdicts_short[entry.verdict] || entry.verdict;
+      const kind = recentKind(entry);
+      item.dataset.kind = kind;
       setText(item, "verdict", label);
-      setText(item, "plate", entry.plate || T.not_registered);
+      // A code of no pass names no truck: the plate staff typed, if any, else a dash.
+      setText(item, "plate", entry.plate || entry.observed_plate || "—");
       setText(
         item,
         "reason",
-        entry.kind === "walk_in"
+        kind === "walk_in"
           ? T.not_registered
-          : entry.overridden
-            ? T.overridden
-            : entry.reason === "ok"
-              ? entry.reference
-              : T.reasons[entry.reason] || entry.reason,
+          : entry.reason === "ok"
+            ? entry.reference
+            : T.reasons[entry.reason] || entry.reason,
       );
       setText(item, "direction", T.directions[entry.direction] || "");
       const time = slot(item, "time");
@@ -650,22 +738,36 @@
     });
   }
 
-  function setState(state, verdictCode, reason) {
+  // data-verdict and data-reason are the scan's own (the record's); data-outcome is what the
+  // screen shows as the outcome, in its colour: the verdict, or "override" when a supervisor
+  // admitted a refused vehicle.
+  function setState(state, verdictCode, reason, outcome) {
     verdict.dataset.state = state;
     verdict.dataset.verdict = verdictCode || "";
     verdict.dataset.reason = reason || "";
-    verdict.dataset.overridden = "false";
+    verdict.dataset.outcome = outcome || verdictCode || "";
+    verdict.dataset.overridden = String(outcome === "override");
     verdict.hidden = false;
     verdict.scrollTop = 0;
   }
 
   function clearDetails() {
-    ["message", "reason", "plate", "driver", "id-number", "persons", "reference", "pass"].forEach(
-      function (name) {
-        setText(verdict, name, "");
-      },
-    );
+    [
+      "message",
+      "reason",
+      "plate",
+      "driver",
+      "id-number",
+      "persons",
+      "reference",
+      "pass",
+      "override-reason",
+      "override-original",
+    ].forEach(function (name) {
+      setText(verdict, name, "");
+    });
     slot(verdict, "notes").replaceChildren();
+    part("override", false);
     actionError.hidden = true;
     closeForms();
   }
@@ -722,33 +824,73 @@
     showActions(["next"]);
   }
 
-  function note(text) {
+  function note(text, kind) {
     const item = document.createElement("li");
     item.textContent = text;
+    if (kind) {
+      item.dataset.note = kind;
+    }
     slot(verdict, "notes").appendChild(item);
+    return item;
   }
 
-  const ICONS = { admit: "✓", admit_with_test: "!", refuse: "✕" };
+  const ICONS = { admit: "✓", admit_with_test: "!", refuse: "✕", override: "✓" };
+
+  // What the screen shows as the outcome of a scan: its verdict, or the supervisor's override.
+  function outcomeOf(answer) {
+    return answer.override ? "override" : answer.verdict;
+  }
 
   function showVerdict(answer, job) {
     clearTimeout(slowTimer);
     shown = { answer: answer, job: job };
     clearDetails();
-    setState("done", answer.verdict, answer.reason);
-    verdict.dataset.overridden = String(Boolean(answer.overridden));
+    const outcome = outcomeOf(answer);
+    setState("done", answer.verdict, answer.reason, outcome);
     setText(verdict, "direction", T.directions[answer.direction] || answer.direction);
-    setText(verdict, "icon", ICONS[answer.verdict] || "");
-    setText(verdict, "title", T.verdicts[answer.verdict] || answer.verdict);
-    setText(verdict, "message", answer.message);
-    setText(verdict, "reason", T.reasons[answer.reason] || answer.reason);
-    // "ok" says nothing the title does not; every other reason is shown in words.
-    part("reason", answer.reason !== "ok");
+    setText(verdict, "icon", ICONS[outcome] || "");
     part("wait", false);
-
-    if (answer.overridden) {
-      note(T.overridden);
+    const override = answer.override;
+    if (override) {
+      // The override is the outcome: who admitted the vehicle, when and why, with the scan's
+      // own verdict below it (the record keeps it).
+      setText(verdict, "title", T.override.title);
+      setText(
+        verdict,
+        "message",
+        fmt(T.override.by, { name: override.by, time: timeText(override.at, false) }),
+      );
+      setText(verdict, "override-reason", fmt(T.override.reason, { reason: override.reason }));
+      setText(
+        verdict,
+        "override-original",
+        fmt(T.override.original, {
+          verdict: T.verdicts[answer.verdict] || answer.verdict,
+          reason: T.reasons[answer.reason] || answer.reason,
+        }),
+      );
+      part("override", true);
+      part("reason", false);
+    } else {
+      setText(verdict, "title", T.verdicts[answer.verdict] || answer.verdict);
+      setText(verdict, "message", answer.message);
+      setText(verdict, "reason", T.reasons[answer.reason] || answer.reason);
+      // "ok" says nothing the title does not; every other reason is shown in words.
+      part("reason", answer.reason !== "ok");
     }
+
     (answer.warnings || []).forEach(function (warning) {
+      const earlier = answer.earlier_refusal;
+      if (warning === "refused_recently" && earlier) {
+        note(
+          fmt(T.earlier_refusal, {
+            time: timeText(earlier.scanned_at, false),
+            reason: T.reasons[earlier.reason] || earlier.reason,
+          }),
+          "earlier-refusal",
+        );
+        return;
+      }
       note(T.warnings[warning] || warning);
     });
     if (answer.landing_test) {
@@ -772,13 +914,16 @@
     }
     const pass = answer.pass;
     if (pass) {
-      setText(
-        verdict,
-        "pass",
-        (T.colours[pass.colour] || pass.colour) +
-          " · " +
-          fmt(T.valid_until, { time: timeText(pass.valid_until, true) }),
-      );
+      setText(verdict, "pass", (T.colours[pass.colour] || pass.colour) + " · " + validity(pass));
+    }
+    if (pass && answer.reason === "not_yet_valid") {
+      // Early: when it opens is what staff tell the driver.
+      const opens = note("", "opens-at");
+      const time = document.createElement("time");
+      time.dateTime = pass.valid_from;
+      time.textContent = timeText(pass.valid_from, true);
+      const around = T.opens_at.split("%(time)s");
+      opens.append(around[0], time, around.slice(1).join(""));
     }
 
     const visible = ["next"];
@@ -788,13 +933,24 @@
     if (answer.verdict === "admit_with_test" && !answer.landing_test) {
       visible.unshift("landing");
     }
-    if (answer.verdict === "refuse") {
+    if (outcome === "refuse") {
       visible.unshift("walk-in");
-      if (config.supervisor && !answer.overridden) {
+      if (config.supervisor) {
         visible.unshift("override");
       }
     }
     showActions(visible);
+  }
+
+  // A pass's window in words: until when, or from when until when while it is not open yet.
+  function validity(pass) {
+    if (new Date(pass.valid_from).getTime() > Date.now()) {
+      return fmt(T.valid_window, {
+        start: timeText(pass.valid_from, true),
+        end: timeText(pass.valid_until, true),
+      });
+    }
+    return fmt(T.valid_until, { time: timeText(pass.valid_until, true) });
   }
 
   function hideVerdict() {
@@ -810,6 +966,7 @@
   function closeForms() {
     Object.keys(forms).forEach(function (name) {
       forms[name].hidden = true;
+      clearFieldErrors(forms[name]);
     });
   }
 
@@ -821,6 +978,8 @@
       return;
     }
     form.hidden = false;
+    // On a phone the form opens below the verdict's words: bring it into view.
+    form.scrollIntoView({ block: "nearest" });
     const first = form.querySelector("input, textarea");
     if (first) {
       first.focus();
@@ -828,10 +987,14 @@
   }
 
   // One action on the scan on screen (confirm, landing test, override): the buttons are held
-  // while it is on its way, so a double tap sends it once.
-  async function act(path, body, buttons) {
+  // while it is on its way, so a double tap sends it once. ``answered(result)`` may take over
+  // an answer that is not a success (and returns true when it did).
+  async function act(path, body, buttons, form, answered) {
     if (!shown) {
       return;
+    }
+    if (form) {
+      clearFieldErrors(form);
     }
     const scanned = shown;
     buttons.forEach(function (button) {
@@ -856,15 +1019,18 @@
       return;
     }
     if (!result.ok) {
-      actionError.textContent = errorText(result);
-      actionError.hidden = false;
+      if (!(answered && answered(result))) {
+        actionError.textContent = form ? showFieldErrors(form, result) : errorText(result);
+        actionError.hidden = false;
+      }
       return;
     }
-    const before = scanned.answer.verdict;
+    const before = outcomeOf(scanned.answer);
     showVerdict(result.data, scanned.job);
     rememberScan(result.data, scanned.job && scanned.job.scan_id);
-    if (result.data.verdict !== before) {
-      signal(result.data.verdict);
+    const after = outcomeOf(result.data);
+    if (after !== before) {
+      signal(after === "override" ? "admit" : after);
     }
     refocus();
   }
@@ -887,7 +1053,7 @@
     openForm("confirm");
   });
   actions.landing.addEventListener("click", function () {
-    act("landing-test/", undefined, [actions.landing]);
+    act("landing-test/", undefined, [actions.landing], null);
   });
   actions["walk-in"].addEventListener("click", function () {
     const trip = shown && shown.answer.trip;
@@ -904,15 +1070,67 @@
       scanner.focus({ preventScroll: true });
     });
   });
+  // Confirming plate and persons. A plate that differs from the registered one comes back from
+  // the API for a second look (409 plate_mismatch_unconfirmed, with both plates): they are shown
+  // side by side, and only "the plates differ" sends the refusal.
+  let confirmBody = null;
+
+  function confirmSend(body) {
+    confirmBody = body;
+    act(
+      "confirm/",
+      body,
+      Array.from(forms.confirm.querySelectorAll("button")).concat(recheckButtons),
+      forms.confirm,
+      function (result) {
+        const data = result.data || {};
+        if (result.status !== 409 || data.code !== "plate_mismatch_unconfirmed") {
+          return false;
+        }
+        showRecheck(data.registered_plate, data.observed_plate);
+        return true;
+      },
+    );
+  }
+
+  // A plate, character by character, those that differ from the other plate marked.
+  function plateMarked(node, plate, other) {
+    const others = Array.from(other);
+    node.replaceChildren();
+    Array.from(plate).forEach(function (character, i) {
+      const span = document.createElement(character === others[i] ? "span" : "mark");
+      span.textContent = character;
+      node.appendChild(span);
+    });
+  }
+
+  function showRecheck(registered, entered) {
+    plateMarked(slot(verdict, "recheck-registered"), registered, entered);
+    plateMarked(slot(verdict, "recheck-entered"), entered, registered);
+    openForm("recheck");
+    forms.recheck.querySelector('[data-recheck="again"]').focus();
+    signal("admit_with_test");
+  }
+
+  const recheckButtons = Array.from(forms.recheck.querySelectorAll("[data-recheck]"));
+  forms.recheck.querySelector('[data-recheck="again"]').addEventListener("click", function () {
+    openForm("confirm");
+    forms.confirm.elements.plate.select();
+  });
+  forms.recheck.querySelector('[data-recheck="differs"]').addEventListener("click", function () {
+    if (confirmBody) {
+      confirmSend(Object.assign({}, confirmBody, { plate_mismatch_confirmed: true }));
+    }
+  });
+
   forms.confirm.addEventListener("submit", function (event) {
     event.preventDefault();
     const form = forms.confirm;
     const persons = form.elements.persons.value.trim();
-    act(
-      "confirm/",
-      { plate: form.elements.plate.value.trim(), persons: persons === "" ? null : Number(persons) },
-      Array.from(form.querySelectorAll("button")),
-    );
+    confirmSend({
+      plate: form.elements.plate.value.trim(),
+      persons: persons === "" ? null : Number(persons),
+    });
   });
   if (forms.override) {
     forms.override.addEventListener("submit", function (event) {
@@ -922,6 +1140,7 @@
         "override/",
         { reason: form.elements.reason.value.trim() },
         Array.from(form.querySelectorAll("button")),
+        form,
       ).then(function () {
         if (shown && shown.answer.overridden) {
           form.elements.reason.value = "";
@@ -962,12 +1181,17 @@
     lookupStatus.hidden = !text;
   }
 
-  lookupForm.addEventListener("submit", async function (event) {
+  // The last plate or reference looked up, so the list follows a change of direction (what can
+  // still be checked depends on it: an exit may let out a truck whose pass is over).
+  let lookedUp = null;
+
+  lookupForm.addEventListener("submit", function (event) {
     event.preventDefault();
-    const query = lookupInput.value.trim();
+    const query = lookupInput.value.trim().normalize("NFKC");
     const compact = query.replace(/\s+/g, "").toUpperCase();
     lookupResults.replaceChildren();
     lookupMessage("");
+    lookedUp = null;
     if (!compact) {
       return;
     }
@@ -977,16 +1201,30 @@
       scan(compact, "typed");
       return;
     }
+    lookup(compact);
+  });
+
+  async function lookup(compact) {
     const parameter = REFERENCE_RE.test(compact) ? "reference" : "plate";
     const button = lookupForm.querySelector("button[type=submit]");
     button.disabled = true;
     let result = null;
     try {
-      result = await api("GET", URLS.lookup + "?" + parameter + "=" + encodeURIComponent(compact));
+      result = await api(
+        "GET",
+        URLS.lookup +
+          "?" +
+          parameter +
+          "=" +
+          encodeURIComponent(compact) +
+          "&direction=" +
+          encodeURIComponent(direction),
+      );
     } catch (error) {
       result = null;
     }
     button.disabled = false;
+    lookupResults.replaceChildren();
     if (result === null) {
       lookupMessage(fmt(T.lookup_failed, { detail: T.failed }));
       return;
@@ -995,31 +1233,58 @@
       lookupMessage(fmt(T.lookup_failed, { detail: errorText(result) }));
       return;
     }
+    lookupMessage("");
     if (result.data.length === 0) {
       lookupMessage(fmt(T.no_match, { query: compact }));
       lookupForm.dataset.unmatchedPlate = parameter === "plate" ? compact : "";
       return;
     }
+    lookedUp = compact;
     result.data.forEach(function (found) {
-      const item = fromTemplate(templates.lookup);
-      const colour = slot(item, "colour");
-      colour.classList.add("colour-" + found.pass.colour);
-      colour.textContent = T.colours[found.pass.colour] || found.pass.colour;
-      setText(item, "plate", found.trip.plate);
-      setText(item, "reference", found.trip.reference);
-      setText(
-        item,
-        "detail",
-        found.trip.driver.name + " · " + fmt(T.valid_until, { time: timeText(found.pass.valid_until, true) }),
-      );
-      item.querySelector('[data-action="scan-found"]').addEventListener("click", function () {
-        lookupResults.replaceChildren();
-        lookupInput.value = "";
-        scan(found.token, "lookup");
-      });
-      lookupResults.appendChild(item);
+      lookupResults.appendChild(lookupItem(found));
     });
-  });
+  }
+
+  // One pass found. Only a pass a scan would still check gets the button; the others say what
+  // they are (completed, revoked, expired, the trip cancelled) and why there is nothing to do.
+  function lookupItem(found) {
+    const item = fromTemplate(templates.lookup);
+    item.dataset.checkable = String(found.checkable);
+    const colour = slot(item, "colour");
+    colour.classList.add("colour-" + found.pass.colour);
+    colour.textContent = T.colours[found.pass.colour] || found.pass.colour;
+    setText(item, "plate", found.trip.plate);
+    setText(item, "reference", found.trip.reference);
+    setText(item, "detail", found.trip.driver.name + " · " + validity(found.pass));
+    const state =
+      found.trip.status === "cancelled"
+        ? T.trip_statuses.cancelled
+        : found.pass.status !== "active"
+          ? T.pass_statuses[found.pass.status] || found.pass.status
+          : found.checkable
+            ? ""
+            : T.trip_statuses[found.trip.status] || found.trip.status;
+    const stateNode = slot(item, "state");
+    stateNode.textContent = state;
+    stateNode.hidden = !state;
+    const button = item.querySelector('[data-action="scan-found"]');
+    if (!found.checkable) {
+      button.remove();
+      const closed = slot(item, "closed");
+      closed.textContent = fmt(T.lookup_closed, {
+        reason: T.reasons[found.closed_reason] || found.closed_reason,
+      });
+      closed.hidden = false;
+      return item;
+    }
+    button.addEventListener("click", function () {
+      lookupResults.replaceChildren();
+      lookupInput.value = "";
+      lookedUp = null;
+      scan(found.token, "lookup");
+    });
+    return item;
+  }
 
   // -------------------------------------------------------------------------------------------
   // Walk-ins: an unregistered vehicle is recorded all the same. The form's scan id is kept
@@ -1030,6 +1295,7 @@
 
   function openWalkIn(plate) {
     walkInForm.reset();
+    clearFieldErrors(walkInForm);
     walkInId = uuid();
     walkInError.hidden = true;
     walkInForm.elements.plate.value = plate || lookupForm.dataset.unmatchedPlate || "";
@@ -1075,6 +1341,7 @@
       button.disabled = true;
     });
     walkInError.hidden = true;
+    clearFieldErrors(form);
     let result = null;
     try {
       result = await api("POST", URLS.walk_ins, body);
@@ -1085,7 +1352,7 @@
       button.disabled = false;
     });
     if (result === null || !result.ok) {
-      walkInError.textContent = result === null ? T.failed : errorText(result);
+      walkInError.textContent = result === null ? T.failed : showFieldErrors(form, result);
       walkInError.hidden = false;
       return;
     }

@@ -61,11 +61,19 @@ def save_for_docs(source: Path, name: str) -> None:
         (DOCS_IMG / name).write_bytes(source.read_bytes())
 
 
-def open_page(chromium: Any, live_server: Any, viewport: dict[str, int]) -> Any:
+def open_page(
+    chromium: Any,
+    live_server: Any,
+    viewport: dict[str, int],
+    *,
+    timezone_id: str = "Asia/Shanghai",
+    locale: str = "zh-CN",
+) -> Any:
     """A fresh context and page that can reach the live server and nothing else: any request
-    elsewhere (a CDN, a font service) is aborted, so the pages prove they need none."""
+    elsewhere (a CDN, a font service) is aborted, so the pages prove they need none. The
+    device's clock zone and language are the city's unless a test sets others."""
     context = chromium.new_context(
-        viewport=viewport, device_scale_factor=2, locale="zh-CN", timezone_id="Asia/Shanghai"
+        viewport=viewport, device_scale_factor=2, locale=locale, timezone_id=timezone_id
     )
     outside: list[str] = []
 

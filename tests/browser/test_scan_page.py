@@ -7,7 +7,6 @@ The page runs under a strict Content-Security-Policy, so the tests poll with ``p
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,78 +14,21 @@ import pytest
 
 from checkpoints.models import ScanEvent, StaffAssignment, WalkIn
 from tests.browser.conftest import PHONE, TABLET, open_page, qr_video, save_for_docs
-from tests.factories import PASSWORD, CheckpointFactory, at, dispatcher, make_trip, staff_user
+from tests.browser.scanpage import (
+    fits_the_screen,
+    open_scan_page,
+    open_trip,
+    scan_with_handheld,
+    sign_in,
+    wait_for_verdict,
+    wait_until,
+)
+from tests.factories import CheckpointFactory, at, dispatcher, make_trip, staff_user
 from trucks import qr
-from trucks.models import Pass, Trip, TripStatus
+from trucks.models import Pass, TripStatus
 from trucks.services import pass_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# The verdict on screen: {verdict, reason, state}, or null while none is shown.
-VERDICT = """() => {
-  const v = document.querySelector('#verdict');
-  return v && !v.hidden ? {verdict: v.dataset.verdict, reason: v.dataset.reason,
-                           state: v.dataset.state} : null;
-}"""
-
-
-def open_trip(checkpoint: Any) -> tuple[Trip, str]:
-    """A trip registered through the real service, arriving within the hour: its pass window
-    (opening hours before the planned arrival) is open now."""
-    trip = make_trip(dispatcher(), checkpoint, planned_arrival=at(0.5), planned_departure=at(12))
-    pass_ = Pass.objects.get(trip=trip)
-    return trip, pass_token(pass_)
-
-
-def sign_in(page: Any, live_server: Any, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.press("#id_password", "Enter")
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def open_scan_page(page: Any, live_server: Any, code: str) -> None:
-    page.goto(f"{live_server.url}/checkpoints/{code}/scan/")
-    wait_until(page, "() => document.querySelector('#scan-app').dataset.ready === 'true'")
-
-
-def wait_until(page: Any, script: str, timeout: float = 20) -> Any:
-    """Poll a function in the page until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = page.evaluate(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {script}")
-        page.wait_for_timeout(100)
-
-
-def wait_for_verdict(page: Any, verdict: str, reason: str | None = None) -> dict[str, str]:
-    """Wait until the verdict panel shows ``verdict``; then check its reason."""
-    deadline = time.monotonic() + 20
-    while True:
-        shown = page.evaluate(VERDICT)
-        if shown and shown["verdict"] == verdict:
-            break
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {verdict}; the page shows {shown}")
-        page.wait_for_timeout(100)
-    if reason is not None:
-        assert shown["reason"] == reason, shown
-    return dict(shown)
-
-
-def scan_with_handheld(page: Any, text: str) -> None:
-    """What a keyboard-wedge scanner does: type into the focused field and press Enter."""
-    assert page.evaluate("document.activeElement.id") == "scanner-input"
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-
-
-def fits_the_screen(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_the_camera_reads_a_real_pass_and_admits_the_truck(
@@ -251,11 +193,14 @@ def test_a_driver_without_a_phone_is_found_by_plate_and_confirmed(
     found.locator("[data-action=scan-found]").click()
     wait_for_verdict(page, "admit", "ok")
 
-    # Staff read another plate on the truck: the admitted entry becomes a refusal.
+    # Staff read another plate on the truck: checked again beside the registered one, then
+    # confirmed as different, the admitted entry becomes a refusal.
     page.click("#verdict [data-action=confirm]")
     assert page.input_value("#confirm-plate") == trip.vehicle.plate
     page.fill("#confirm-plate", "豫H99999")
     page.click("[data-form=confirm] button[type=submit]")
+    page.locator("[data-form=recheck]").wait_for()
+    page.click("[data-recheck=differs]")
     wait_for_verdict(page, "refuse", "plate_mismatch")
     trip.refresh_from_db()
     assert trip.status == TripStatus.REGISTERED
@@ -265,7 +210,7 @@ def test_a_driver_without_a_phone_is_found_by_plate_and_confirmed(
     page.click("#verdict [data-action=override]")
     page.fill("#override-reason", "车牌临时更换，已核对行驶证")
     page.click("[data-form=override] button[type=submit]")
-    wait_until(page, "() => document.querySelector('#verdict').dataset.overridden === 'true'")
+    wait_until(page, "() => document.querySelector('#verdict').dataset.outcome === 'override'")
     scan = ScanEvent.objects.get()
     assert scan.overridden_by_id == user.pk
     assert page.errors == []

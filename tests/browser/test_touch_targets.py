@@ -48,7 +48,7 @@ MEASURE = """
     }
     const box = target.getBoundingClientRect();
     if (box.width === 0 && box.height === 0) continue;
-    if (box.width < %(min)d || box.height < %(min)d) {
+    if (box.width < MIN || box.height < MIN) {
       const text = (target.textContent || element.name || element.id || '').trim();
       small.push(`${element.tagName.toLowerCase()}.${element.className} "${text.slice(0, 30)}"`
         + ` ${Math.round(box.width)}×${Math.round(box.height)}`);
@@ -56,7 +56,7 @@ MEASURE = """
   }
   return small;
 }
-""" % {"min": MIN}
+""".replace("MIN", str(MIN))
 
 
 def _session_cookie(user: User) -> dict[str, str]:

@@ -61,10 +61,10 @@ def test_the_registered_plate_and_persons_confirm_the_entry(
     assert not Alert.objects.exists()
 
 
-def test_another_plate_turns_the_entry_into_a_refusal(
+def test_another_plate_confirmed_as_different_turns_the_entry_into_a_refusal(
     staff_client: Any, checkpoint: Any, trip: Trip, entry: int
 ) -> None:
-    r = confirm(staff_client, checkpoint, entry, plate="豫H99999")
+    r = confirm(staff_client, checkpoint, entry, plate="豫H99999", plate_mismatch_confirmed=True)
 
     assert r.status_code == 200
     data = r.json()
@@ -77,15 +77,16 @@ def test_another_plate_turns_the_entry_into_a_refusal(
     alert = Alert.objects.get()
     assert (alert.kind, alert.trip, alert.scan_id) == ("plate_mismatch", trip, entry)
     assert alert.detail == {"observed_plate": "豫H99999", "registered_plate": trip.vehicle.plate}
-    # The right truck, scanned again, gets in.
-    assert scan(staff_client, checkpoint, token_of(trip)).json()["reason"] == "ok"
+    # The right truck, scanned again, gets in, with the refusal recalled.
+    again = scan(staff_client, checkpoint, token_of(trip)).json()
+    assert (again["reason"], again["warnings"]) == ("ok", ["refused_recently"])
 
 
 def test_confirming_the_wrong_plate_twice_raises_one_alert(
     staff_client: Any, checkpoint: Any, entry: int
 ) -> None:
-    confirm(staff_client, checkpoint, entry, plate="豫H99999")
-    r = confirm(staff_client, checkpoint, entry, plate="豫H99999")
+    confirm(staff_client, checkpoint, entry, plate="豫H99999", plate_mismatch_confirmed=True)
+    r = confirm(staff_client, checkpoint, entry, plate="豫H99999", plate_mismatch_confirmed=True)
 
     assert r.status_code == 200
     assert Alert.objects.count() == 1

@@ -129,6 +129,57 @@ def test_a_repeated_scan_id_is_answered_from_the_record(
     assert ScanEvent.objects.count() == 1
 
 
+def test_a_scan_id_from_another_checkpoint_is_a_conflict_as_on_the_full_path(
+    dispatcher: User, checkpoint: Any, staff: User, key: str, staff_client: Any
+) -> None:
+    elsewhere = CheckpointFactory()
+    staff.checkpoint_assignments.create(checkpoint=elsewhere)
+    trip = open_trip(dispatcher, checkpoint)
+    scan_id = str(uuid.uuid4())
+    body = {"token": token_of(trip), "direction": "in", "scan_id": scan_id}
+    assert wsgi_post(scan_url(checkpoint), body, key=key).status_code == 201
+
+    fast = wsgi_post(scan_url(elsewhere), body, key=key, HTTP_ACCEPT_LANGUAGE="en")
+    other_account = wsgi_post(
+        scan_url(checkpoint),
+        body,
+        key=Token.objects.create(user=staff_user(checkpoint)).key,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    # Last: Django's test client hooks up again the receiver that closes connections.
+    full = scan(staff_client, elsewhere, token_of(trip), scan_id=scan_id)
+
+    assert fast.status_code == full.status_code == other_account.status_code == 409
+    assert fast.json() == full.json() == other_account.json()
+    assert fast.json()["code"] == "scan_id_conflict"
+    assert fast.headers["Content-Language"] == "en"
+    assert trip.reference not in fast.body.decode()
+    assert ScanEvent.objects.count() == 1
+
+
+def test_a_differing_plate_is_sent_back_as_on_the_full_path(
+    dispatcher: User, checkpoint: Any, key: str, staff_client: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+    body = {"token": token_of(trip), "direction": "in", "plate": "豫H99999"}
+
+    fast = wsgi_post(scan_url(checkpoint), body, key=key, HTTP_ACCEPT_LANGUAGE="en")
+    confirmed = wsgi_post(scan_url(checkpoint), {**body, "plate_mismatch_confirmed": True}, key=key)
+    again = wsgi_post(scan_url(checkpoint), {"token": token_of(trip), "direction": "in"}, key=key)
+    full = scan(staff_client, checkpoint, token_of(trip), plate="豫H99999")
+
+    assert fast.status_code == full.status_code == 409
+    assert fast.json() == full.json()
+    assert (fast.json()["registered_plate"], fast.json()["observed_plate"]) == (
+        trip.vehicle.plate,
+        "豫H99999",
+    )
+    assert confirmed.json()["reason"] == "plate_mismatch"
+    assert (again.json()["reason"], again.json()["warnings"]) == ("ok", ["refused_recently"])
+    assert again.json()["earlier_refusal"]["id"] == confirmed.json()["id"]
+    assert ScanEvent.objects.count() == 2
+
+
 def test_a_red_code_raises_its_alert(dispatcher: User, checkpoint: Any, key: str) -> None:
     trip = open_trip(dispatcher, checkpoint, test_result="positive")
 

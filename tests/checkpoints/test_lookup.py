@@ -12,9 +12,10 @@ import pytest
 import time_machine
 
 from tests.checkpoints.scanning import active_pass, open_trip, scan, token_of
-from tests.factories import at, make_trip
+from tests.factories import CompanyFactory, at, make_trip
+from tests.factories import dispatcher as make_dispatcher
 from trucks import services
-from trucks.models import Trip
+from trucks.models import Pass, PassStatus, Trip
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,8 @@ def test_it_finds_todays_pass_by_plate(staff_client: Any, checkpoint: Any, trip:
 
     assert r.status_code == 200, r.json()
     [found] = r.json()
-    assert set(found) == {"token", "pass", "trip"}
+    assert set(found) == {"token", "checkable", "closed_reason", "pass", "trip"}
+    assert (found["checkable"], found["closed_reason"]) == (True, None)
     pass_ = active_pass(trip)
     assert found["token"] == token_of(trip)
     assert (found["pass"]["id"], found["pass"]["status"]) == (pass_.pk, "active")
@@ -130,3 +132,71 @@ def test_a_plate_or_reference_is_needed(
     assert r.status_code == 400
     assert r.json()["code"] == "validation_error"
     assert r.json()["fields"] == {"plate": ["Enter a plate or a trip reference."]}
+
+
+def states(client: Any, checkpoint: Any, trip: Trip, **params: str) -> list[tuple[Any, ...]]:
+    r = lookup(client, checkpoint, plate=trip.vehicle.plate, **params)
+    assert r.status_code == 200, r.json()
+    return [(f["pass"]["status"], f["checkable"], f["closed_reason"]) for f in r.json()]
+
+
+def test_a_completed_pass_is_listed_as_done_with(
+    staff_client: Any, checkpoint: Any, trip: Trip
+) -> None:
+    for direction in ("in", "out"):
+        scan(staff_client, checkpoint, token_of(trip), direction)
+
+    for params in ({}, {"direction": "in"}, {"direction": "out"}):
+        assert states(staff_client, checkpoint, trip, **params) == [("completed", False, "used")]
+
+
+def test_a_cancelled_trips_pass_is_listed_as_done_with(
+    staff_client: Any, dispatcher: Any, checkpoint: Any, trip: Trip
+) -> None:
+    services.trip_cancel(actor=dispatcher, trip=trip)
+
+    assert states(staff_client, checkpoint, trip) == [("revoked", False, "cancelled")]
+
+
+def test_an_expired_pass_may_still_let_a_truck_out(
+    staff_client: Any, checkpoint: Any, trip: Trip
+) -> None:
+    Pass.objects.filter(trip=trip).update(status=PassStatus.EXPIRED)
+
+    assert states(staff_client, checkpoint, trip, direction="in") == [("expired", False, "expired")]
+    # On its way out it is still checked: the exit is recorded, late.
+    assert states(staff_client, checkpoint, trip, direction="out") == [("expired", True, None)]
+    assert states(staff_client, checkpoint, trip) == [("expired", True, None)]
+
+
+def test_a_pass_not_open_yet_or_red_is_still_checked(
+    staff_client: Any, dispatcher: Any, checkpoint: Any
+) -> None:
+    later = open_trip(dispatcher, checkpoint, planned_arrival=at(6), planned_departure=at(12))
+    red = open_trip(dispatcher, checkpoint, test_result="positive", test_sampled_at=at(-3))
+
+    assert states(staff_client, checkpoint, later, direction="in") == [("active", True, None)]
+    assert states(staff_client, checkpoint, red, direction="in") == [("active", True, None)]
+
+
+def test_a_multi_entry_pass_that_left_may_enter_again(staff_client: Any, checkpoint: Any) -> None:
+    company = CompanyFactory(whitelisted=True)
+    trip = open_trip(
+        make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
+    )
+    for direction in ("in", "out"):
+        scan(staff_client, checkpoint, token_of(trip), direction)
+
+    assert states(staff_client, checkpoint, trip, direction="in") == [("active", True, None)]
+    assert states(staff_client, checkpoint, trip, direction="out") == [("active", False, "used")]
+
+
+def test_a_direction_other_than_in_or_out_is_refused(
+    staff_client: Any, checkpoint: Any, trip: Trip
+) -> None:
+    r = lookup(staff_client, checkpoint, plate=trip.vehicle.plate, direction="up")
+
+    assert r.status_code == 400
+    assert r.json()["fields"] == {
+        "direction": ["Choose entry (in) or exit (out) as the direction."]
+    }

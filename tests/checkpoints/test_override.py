@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from checkpoints.models import Alert, ScanEvent
 from tests.checkpoints.scanning import open_trip, scan, token_of
@@ -19,7 +20,7 @@ REASON = "运送抗疫医疗物资，经指挥部电话批准放行"
 
 @pytest.fixture
 def supervisor(checkpoint: Any) -> Any:
-    user = staff_user()
+    user = staff_user(first_name="建国", last_name="王")
     user.checkpoint_assignments.create(checkpoint=checkpoint, supervisor=True)
     return user
 
@@ -156,3 +157,39 @@ def test_an_overridden_exit_refusal_does_not_move_the_trip(
     assert r.status_code == 200
     trip.refresh_from_db()
     assert trip.status == "exited"
+
+
+def test_the_answer_carries_the_override_beside_the_original_verdict(
+    api_client: Any, supervisor: Any, checkpoint: Any, red: Trip
+) -> None:
+    api_client.force_authenticate(supervisor)
+    scan_id = "5f0c2a9e-6b0e-4c1a-9d7e-2f5b8c1d3e4f"
+    refused = scan(api_client, checkpoint, token_of(red), scan_id=scan_id).json()
+    assert (refused["overridden"], refused["override"]) == (False, None)
+
+    r = override(api_client, checkpoint, refused["id"])
+    replayed = scan(api_client, checkpoint, token_of(red), scan_id=scan_id).json()
+    listed = api_client.get(f"/api/v1/checkpoints/{checkpoint.code}/scans/").json()
+
+    row = ScanEvent.objects.get(pk=refused["id"])
+    expected = {
+        "by": "建国 王",
+        "at": timezone.localtime(row.overridden_at).isoformat(),
+        "reason": REASON,
+    }
+    assert r.json()["override"] == expected
+    assert (r.json()["verdict"], r.json()["reason"]) == ("refuse", "red_code")
+    assert replayed["replayed"] is True
+    assert replayed["override"] == expected
+    assert [(s["id"], s["override"]) for s in listed] == [(refused["id"], expected)]
+
+
+def test_the_override_names_the_account_when_it_has_no_name(
+    api_client: Any, checkpoint: Any, red: Trip
+) -> None:
+    user = staff_user(username="duty-lead-3")
+    user.checkpoint_assignments.create(checkpoint=checkpoint, supervisor=True)
+    api_client.force_authenticate(user)
+    pk = scan(api_client, checkpoint, token_of(red)).json()["id"]
+
+    assert override(api_client, checkpoint, pk).json()["override"]["by"] == "duty-lead-3"

@@ -63,7 +63,11 @@ def call(
     if endpoint == "scans":
         return client.get(f"{base}/scans/")
     if endpoint == "confirm":
-        return client.post(f"{base}/scans/{pk}/confirm/", {"plate": "豫H99999"}, format="json")
+        return client.post(
+            f"{base}/scans/{pk}/confirm/",
+            {"plate": "豫H99999", "plate_mismatch_confirmed": True},
+            format="json",
+        )
     if endpoint == "landing-test":
         return client.post(f"{base}/scans/{pk}/landing-test/")
     if endpoint == "landing-test-result":

@@ -42,6 +42,8 @@ ANSWER_KEYS = {
     "replayed",
     "landing_test",
     "overridden",
+    "override",
+    "earlier_refusal",
     "confirmed",
     "pass",
     "trip",
@@ -81,6 +83,7 @@ def test_it_admits_a_green_pass(
     assert data["direction"] == "in"
     assert data["replayed"] is False
     assert (data["landing_test"], data["overridden"], data["confirmed"]) == ("", False, False)
+    assert (data["override"], data["earlier_refusal"]) == (None, None)
     assert data["pass"] == {
         "id": pass_.pk,
         "colour": "green",
@@ -385,10 +388,12 @@ def test_a_copied_code_is_refused_as_already_inside_with_one_alert(
     copies = [scan(staff_client, checkpoint, token) for _ in range(3)]
 
     assert first.json()["reason"] == "ok"
-    for r in copies:
+    for i, r in enumerate(copies):
         assert r.status_code == 201
         assert (r.json()["verdict"], r.json()["reason"]) == ("refuse", "already_inside")
-        assert r.json()["message"] == english("already_inside")
+        assert r.json()["message"].startswith(english("already_inside"))
+        # From the second copy on, the copy refused just before is recalled.
+        assert r.json()["warnings"] == ([] if i == 0 else ["refused_recently"])
     alert = Alert.objects.get()
     assert (alert.kind, alert.trip) == ("already_inside", trip)
     assert alert.scan_id == copies[0].json()["id"]
@@ -418,8 +423,8 @@ def test_another_plate_is_refused_with_an_alert(
     trip = open_trip(dispatcher, checkpoint)
     token = token_of(trip)
 
-    r = scan(staff_client, checkpoint, token, plate="豫H99999")
-    scan(staff_client, checkpoint, token, plate="豫h 99999")
+    r = scan(staff_client, checkpoint, token, plate="豫H99999", plate_mismatch_confirmed=True)
+    scan(staff_client, checkpoint, token, plate="豫h 99999", plate_mismatch_confirmed=True)
 
     assert r.status_code == 201
     assert (r.json()["verdict"], r.json()["reason"]) == ("refuse", "plate_mismatch")
@@ -430,7 +435,7 @@ def test_another_plate_is_refused_with_an_alert(
     assert (alert.kind, alert.trip, alert.checkpoint) == ("plate_mismatch", trip, checkpoint)
     assert alert.detail["observed_plate"] == "豫H99999"
     # The pass shown on yet another truck is a new cause, and a new alert.
-    scan(staff_client, checkpoint, token, plate="豫H88888")
+    scan(staff_client, checkpoint, token, plate="豫H88888", plate_mismatch_confirmed=True)
     assert Alert.objects.filter(kind="plate_mismatch").count() == 2
     # The right truck still gets in.
     assert scan(staff_client, checkpoint, token, plate=trip.vehicle.plate).json()["reason"] == "ok"

@@ -203,6 +203,38 @@ def test_one_scan_id_sent_twice_at_once_is_recorded_once(world: Any, race: Race)
     assert not Alert.objects.exists()
 
 
+def test_one_scan_id_sent_at_once_by_two_accounts_is_one_scan_and_one_conflict(
+    world: Any, race: Race
+) -> None:
+    checkpoint, trip, staff_a, staff_b = world
+    token, scan_id = token_of(trip), uuid.uuid4()
+
+    def caught(call: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            try:
+                return call()
+            except DomainError as exc:
+                return exc
+
+        return run
+
+    results, blocked = together(
+        [
+            caught(scanner(staff_a, checkpoint, token, scan_id=scan_id)),
+            caught(scanner(staff_b, checkpoint, token, scan_id=scan_id)),
+        ],
+        race,
+    )
+
+    assert blocked
+    [outcome] = [r for r in results if isinstance(r, services.ScanOutcome)]
+    [conflict] = [r for r in results if isinstance(r, DomainError)]
+    assert conflict.code == "scan_id_conflict"
+    recorded = ScanEvent.objects.get()
+    assert (recorded.scan_id, recorded.pk, recorded.reason) == (scan_id, outcome.scan.pk, "ok")
+    assert Trip.objects.get(pk=trip.pk).status == "inside"
+
+
 def test_one_invalid_scan_id_sent_twice_at_once_is_recorded_once(world: Any) -> None:
     # Refused before any lock: both requests race to the INSERT, and the unique index decides.
     checkpoint, _, staff_a, _ = world

@@ -19,7 +19,15 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-FIELDS = ["token", "direction", "plate", "persons", "scan_id", "scanned_at"]
+FIELDS = [
+    "token",
+    "direction",
+    "plate",
+    "persons",
+    "scan_id",
+    "scanned_at",
+    "plate_mismatch_confirmed",
+]
 
 scalars = (
     st.none()
@@ -146,10 +154,17 @@ def test_a_real_token_with_any_other_fields(
 ) -> None:
     body = {"token": real_token, **fields}
 
+    before = ScanEvent.objects.count()
+
     r = post(staff_client, checkpoint, body)
 
-    assert r.status_code in (200, 201, 400), (body, r.status_code, r.content[:500])
-    if r.status_code != 400:
+    assert r.status_code in (200, 201, 400, 409), (body, r.status_code, r.content[:500])
+    if r.status_code == 409:
+        # A plate other than the pass's, not confirmed as different: nothing is recorded.
+        assert r.json()["code"] == "plate_mismatch_unconfirmed", r.json()
+        assert r.json()["observed_plate"] != r.json()["registered_plate"]
+        assert ScanEvent.objects.count() == before
+    elif r.status_code != 400:
         assert r.json()["verdict"] in Verdict.values
         assert r.json()["reason"] in Reason.values
         assert r.json()["trip"]["plate"]

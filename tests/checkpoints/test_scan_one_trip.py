@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from checkpoints.models import Alert, ScanEvent
 from checkpoints.services import ScanInput, scan_perform
+from passcode_portal.errors import DomainError
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
+from tests.factories import CheckpointFactory, staff_user
 from trucks import passcode
 from trucks.models import PassStatus, Trip, TripStatus
 
@@ -88,3 +91,78 @@ def test_a_repeated_scan_id_and_an_unknown_pass_fall_back_and_answer_right(
     assert ScanEvent.objects.count() == 2
     # Nothing was left half done by the short path's rollbacks.
     assert Trip.objects.get(pk=trip.pk).status == TripStatus.INSIDE
+
+
+@pytest.mark.parametrize("where", ["another checkpoint", "another account"])
+def test_a_scan_id_used_elsewhere_is_a_conflict_and_leaves_nothing_open(
+    regions: None, dispatcher: Any, checkpoint: Any, staff: Any, where: str
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+    other = open_trip(dispatcher, checkpoint)
+    scan_id = uuid.uuid4()
+    scan(staff, checkpoint, token_of(trip), scan_id=scan_id)
+    if where == "another checkpoint":
+        elsewhere, by = CheckpointFactory(), staff
+        staff.checkpoint_assignments.create(checkpoint=elsewhere)
+    else:
+        elsewhere, by = checkpoint, staff_user(checkpoint)
+
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(DomainError) as raised:
+        scan(by, elsewhere, token_of(other), scan_id=scan_id)
+
+    assert (raised.value.code, raised.value.status) == ("scan_id_conflict", 409)
+    # The short path was tried, found the id taken and rolled back.
+    assert any(q["sql"].startswith("BEGIN; EXECUTE scan_lock_next") for q in ctx.captured_queries)
+    assert ScanEvent.objects.count() == 1
+    assert Trip.objects.get(pk=other.pk).status == TripStatus.REGISTERED
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now() = statement_timestamp()")
+        assert cursor.fetchone()[0] is True
+
+
+def test_a_refusal_shortly_before_is_recalled_on_the_short_path(
+    regions: None, dispatcher: Any, checkpoint: Any, staff: Any
+) -> None:
+    red = open_trip(dispatcher, checkpoint, test_result="positive")
+    token = token_of(red)
+    with override_settings(HOT_CACHE_SECONDS=60):  # the policy stays read, as in a server
+        first = scan(staff, checkpoint, token)
+        with CaptureQueriesContext(connection) as ctx:
+            second = scan(staff, checkpoint, token)
+
+    # Still two round trips: the earlier refusal came with the lock.
+    assert [q["sql"].split(" (")[0] for q in ctx.captured_queries] == [
+        "BEGIN; EXECUTE scan_lock_next",
+        "EXECUTE scan_write_001_id",
+    ]
+    assert (second.scan.reason, second.scan.warnings) == ("red_code", ["refused_recently"])
+    earlier = second.scan.earlier_refusal
+    assert earlier is not None
+    assert (earlier.pk, earlier.reason) == (first.scan.pk, "red_code")
+    assert earlier.scanned_at == ScanEvent.objects.get(pk=first.scan.pk).scanned_at
+    assert ScanEvent.objects.get(pk=second.scan.pk).earlier_refusal_id == first.scan.pk
+
+
+def test_a_differing_plate_unconfirmed_is_rolled_back_on_the_short_path(
+    regions: None, dispatcher: Any, checkpoint: Any, staff: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+
+    with pytest.raises(DomainError) as raised:
+        scan(staff, checkpoint, token_of(trip), plate="豫H99999")
+
+    assert (raised.value.code, raised.value.status) == ("plate_mismatch_unconfirmed", 409)
+    assert raised.value.extra == {
+        "registered_plate": trip.vehicle.plate,
+        "observed_plate": "豫H99999",
+    }
+    assert not ScanEvent.objects.exists()
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now() = statement_timestamp()")
+        assert cursor.fetchone()[0] is True
+    confirmed = scan(
+        staff, checkpoint, token_of(trip), plate="豫H99999", plate_mismatch_confirmed=True
+    )
+    assert confirmed.scan.reason == "plate_mismatch"

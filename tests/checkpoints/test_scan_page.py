@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from checkpoints.models import StaffAssignment
@@ -43,6 +43,16 @@ def test_it_works(checkpoint: Any) -> None:
     assert config["supervisor"] is False
     # The override button is for supervisors only.
     assert 'data-action="override"' not in body
+
+
+def test_it_gives_the_page_the_deployments_time_zone(checkpoint: Any) -> None:
+    client = client_for(staff_user(checkpoint))
+
+    with override_settings(TIME_ZONE="Asia/Urumqi"):
+        body = client.get(scan_url(checkpoint)).content.decode()
+
+    config = json.loads(re.search(r'id="scan-config"[^>]*>(.*?)</script>', body, re.S)[1])
+    assert config["time_zone"] == "Asia/Urumqi"
 
 
 def test_it_sends_a_content_security_policy(checkpoint: Any) -> None:

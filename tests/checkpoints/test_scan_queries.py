@@ -116,3 +116,30 @@ def test_an_unknown_pass(warm_client: APIClient, checkpoint: Any) -> None:
     token = passcode.encode(pass_id=999_999, valid_until=at(24))
 
     assert measured(warm_client, checkpoint, token)["reason"] == "unknown"
+
+
+def test_a_scan_recalling_a_refusal_just_before(
+    warm_client: APIClient, dispatcher: Any, checkpoint: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint, test_result="positive", test_sampled_at=at(-2))
+    token = token_of(trip)
+    scan(warm_client, checkpoint, token)
+
+    answer = measured(warm_client, checkpoint, token)
+
+    assert (answer["reason"], answer["warnings"]) == ("red_code", ["refused_recently"])
+    assert answer["earlier_refusal"]["reason"] == "red_code"
+
+
+def test_an_exit_recalling_a_refusal_just_before(
+    warm_client: APIClient, dispatcher: Any, checkpoint: Any
+) -> None:
+    trip = open_trip(dispatcher, checkpoint)
+    token = token_of(trip)
+    scan(warm_client, checkpoint, token)
+    scan(warm_client, checkpoint, token)  # a copy: refused, already inside
+
+    answer = measured(warm_client, checkpoint, token, "out")
+
+    assert (answer["reason"], answer["warnings"]) == ("ok", ["refused_recently"])
+    assert Trip.objects.get(pk=trip.pk).status == "exited"

@@ -204,6 +204,36 @@ def test_persons_as_registered_or_not_counted_is_no_warning() -> None:
     assert decide(facts(observed_persons=0)).warnings == ("persons_mismatch",)
 
 
+@pytest.mark.parametrize("ago", [timedelta(0), timedelta(minutes=1), timedelta(minutes=30)])
+@pytest.mark.parametrize("make", [facts, exit_facts])
+def test_a_refusal_here_shortly_before_is_a_warning(ago: timedelta, make: Any) -> None:
+    d = decide(make(earlier_refusal_at=NOW - ago))
+
+    assert d.verdict == "admit"
+    assert d.warnings[0] == Warning.REFUSED_RECENTLY
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [None, NOW - timedelta(minutes=30, seconds=1), NOW - timedelta(days=2), NOW + timedelta(1)],
+)
+def test_an_older_refusal_or_a_later_one_is_no_warning(earlier: datetime | None) -> None:
+    # A refusal scanned after this scan (an offline scan synced late) is not an earlier one.
+    assert decide(facts(earlier_refusal_at=earlier)).warnings == ()
+
+
+def test_a_refusal_shortly_before_is_recalled_on_a_refusal_too() -> None:
+    d = decide(facts(colour="red", earlier_refusal_at=NOW - timedelta(minutes=5)))
+
+    assert outcome(d) == ("refuse", Reason.RED_CODE, (Warning.REFUSED_RECENTLY,))
+
+
+def test_only_a_plate_other_than_the_registered_one_differs() -> None:
+    assert verification.plate_differs("豫H99999", "豫H12345")
+    assert not verification.plate_differs("豫H12345", "豫H12345")
+    assert not verification.plate_differs("", "豫H12345")
+
+
 def test_warnings_are_kept_on_a_refusal() -> None:
     d = decide(facts(colour="red", observed_persons=5, checkpoint_id=ELSEWHERE))
 

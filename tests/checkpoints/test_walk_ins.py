@@ -48,7 +48,7 @@ def test_it_records_a_walk_in(staff_client: Any, staff: Any, checkpoint: Any) ->
         "id": walk_in.pk,
         "plate": "豫H54321",
         "driver_name": "赵师傅",
-        "phone": "13912345678",
+        "phone": "139****5678",
         "persons": 2,
         "note": "未报备，已引导扫码登记",
         "outcome": "sent_to_register",
@@ -58,6 +58,7 @@ def test_it_records_a_walk_in(staff_client: Any, staff: Any, checkpoint: Any) ->
     assert parse_datetime(r.json()["recorded_at"]) == walk_in.recorded_at
     assert (walk_in.checkpoint, walk_in.staff) == (checkpoint, staff)
     assert (walk_in.plate, walk_in.outcome, walk_in.persons) == ("豫H54321", "sent_to_register", 2)
+    assert walk_in.phone == "13912345678"
 
 
 def test_only_plate_and_outcome_are_needed(staff_client: Any, checkpoint: Any) -> None:

@@ -13,6 +13,7 @@ from django.test import Client
 from checkpoints import services as checkpoint_services
 from checkpoints.models import StaffAssignment
 from tests.browser.conftest import PHONE, TABLET, open_page
+from tests.browser.scanpage import open_scan_page, scan_with_handheld, wait_for_verdict
 from tests.factories import (
     CheckpointFactory,
     CompanyFactory,
@@ -163,3 +164,56 @@ def test_tablet_pages_have_large_enough_targets(
     )
 
     assert small == [], "\n".join(small)
+
+
+@pytest.mark.parametrize("viewport", [TABLET, PHONE], ids=["tablet", "phone"])
+def test_the_scan_page_keeps_its_targets_large_in_every_state(
+    chromium: Any, live_server: Any, world: dict[str, Any], viewport: dict[str, int]
+) -> None:
+    """The verdict screen, its forms, the lookup's results and the walk-in sheet, as staff see
+    them after a scan: each state's buttons are measured where they appear."""
+    checkpoint, staff = world["checkpoint"], world["staff"]
+    green = make_trip(world["dispatcher"], checkpoint, planned_arrival=at(0.5))
+    red = make_trip(
+        world["dispatcher"],
+        checkpoint,
+        planned_arrival=at(0.5),
+        test_result="positive",
+        test_sampled_at=at(-2),
+    )
+    page = open_page(chromium, live_server, viewport)
+    page.context.add_cookies([{**_session_cookie(staff), "url": live_server.url}])
+    open_scan_page(page, live_server, checkpoint.code)
+    small: list[str] = []
+
+    def measure(state: str) -> None:
+        small.extend(f"{state}: {s}" for s in page.evaluate(MEASURE))
+
+    measure("idle")
+    scan_with_handheld(page, pass_token(Pass.objects.get(trip=green)))
+    wait_for_verdict(page, "admit")
+    measure("admitted")
+    page.click("[data-action=confirm]")
+    measure("confirm form")
+    page.fill("#confirm-plate", "豫H99999")
+    page.click("[data-form=confirm] button[type=submit]")
+    page.locator("[data-form=recheck]").wait_for()
+    measure("plate re-check")
+    page.click("[data-action=next]")
+    scan_with_handheld(page, pass_token(Pass.objects.get(trip=red)))
+    wait_for_verdict(page, "refuse", "red_code")
+    measure("refused")
+    page.click("[data-action=override]")
+    page.locator("[data-form=override]").wait_for()
+    measure("override form")
+    page.click("[data-action=next]")
+    page.fill("#lookup-input", green.vehicle.plate[1:])
+    page.click("#lookup-form button[type=submit]")
+    page.wait_for_selector("#lookup-results li")
+    measure("lookup results")
+    page.click("[data-open-walk-in]")
+    page.locator("#walk-in").wait_for()
+    measure("walk-in sheet")
+
+    assert small == [], "\n".join(sorted(set(small)))
+    assert not page.errors

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +21,7 @@ from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, Reason, ScanEvent, Verdict, WalkIn
 from passcode_portal.api import ErrorSerializer, reject_surrogates
 from passcode_portal.errors import DomainError, PermissionDenied
+from passcode_portal.parsers import JSONParser
 from passcode_portal.throttling import CounterRateThrottle
 from trucks import selectors as trucks_selectors
 from trucks.models import Pass, Trip

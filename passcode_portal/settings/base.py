@@ -8,17 +8,24 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
-from passcode_portal.env import envbool, envint, envlist, envstr
+from passcode_portal.env import envbool, envint, envlist, envstr, generated_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-# Runtime state of a development install (SQLite file, broker folders, development signing key).
+# Runtime state of a development install (SQLite file, broker folders, development keys).
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 
 DJANGO_ENV = envstr("DJANGO_ENV", "development")
 DEBUG = envbool("DEBUG", DJANGO_ENV == "development")
-SECRET_KEY = envstr("SECRET_KEY", "django-insecure-development-only-key-never-use-in-production")
+# Django's secret signs sessions, CSRF tokens and the no-account pass links (trucks.links), so
+# whoever knows it can open any pass. Production refuses to start without SECRET_KEY
+# (settings.production); elsewhere each installation generates its own on first start, kept in
+# VAR_DIR like the development signing key, so no two installations share one.
+SECRET_KEY = envstr("SECRET_KEY")
+if not SECRET_KEY and DJANGO_ENV != "production":
+    SECRET_KEY = generated_secret(VAR_DIR / "keys" / "secret-key", get_random_secret_key)
 # Old secret keys still accepted for signatures (pass links, sessions) after a rotation.
 SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")

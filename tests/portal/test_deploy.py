@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -333,6 +334,55 @@ def test_development_settings_start_without_secrets(tmp_path: Path) -> None:
     env.pop("PASS_SIGNING_KEY")
     result = run(["-c", "import django; django.setup()"], env)
     assert result.returncode == 0, result.stderr
+
+
+# The key base.py once held for every development installation alike.
+OLD_DEVELOPMENT_KEY = "django-insecure-development-only-key-never-use-in-production"
+
+
+def secret_key_of(var_dir: Path, **overrides: str) -> str:
+    """SECRET_KEY as the settings of a development installation in ``var_dir`` read it."""
+    env = production_env(var_dir, **{"DJANGO_ENV": "<unset>", "SECRET_KEY": "<unset>", **overrides})
+    env.pop("PASS_SIGNING_KEY")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY)"
+    )
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_development_generates_a_secret_key_per_installation(tmp_path: Path) -> None:
+    first = secret_key_of(tmp_path / "one")
+    second = secret_key_of(tmp_path / "two")
+
+    assert first != second
+    assert OLD_DEVELOPMENT_KEY not in (first, second)
+    assert len(first) >= 50 and len(set(first)) >= 5  # what check --deploy asks of a key
+    path = tmp_path / "one" / "keys" / "secret-key"
+    assert path.read_text().strip() == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_the_generated_secret_key_survives_a_restart(tmp_path: Path) -> None:
+    assert secret_key_of(tmp_path) == secret_key_of(tmp_path)
+
+
+def test_a_secret_key_from_the_environment_is_used_as_given(tmp_path: Path) -> None:
+    given = secrets.token_urlsafe(50)
+
+    assert secret_key_of(tmp_path, SECRET_KEY=given) == given
+    assert not (tmp_path / "keys" / "secret-key").exists()
+
+
+def test_production_generates_no_secret_key(tmp_path: Path) -> None:
+    result = run(["-c", "import django; django.setup()"], production_env(tmp_path, SECRET_KEY=""))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert not (tmp_path / "keys" / "secret-key").exists()
 
 
 def free_port() -> int:

@@ -123,15 +123,25 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Failed logins are throttled per username and address (django-axes), for the sign-in page, the
-# admin and the API token endpoint alike.
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For (the
+# TLS proxy docker-compose expects: 1). With 0, nothing in front, the header is ignored: anyone
+# may send one. Throttles (DRF's NUM_PROXIES) and sign-in lock-outs (django-axes) find the
+# client's address alike, through passcode_portal.throttling.client_ip.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+
+# Failed logins lock out one user name from one address after AXES_FAILURE_LIMIT failures, and a
+# whole address after AXES_IP_FAILURE_LIMIT (password spraying), for the sign-in page, the admin
+# and the API token endpoint alike (django-axes; passcode_portal.lockout says why two limits).
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = envint("AXES_IP_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "passcode_portal.lockout.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "passcode_portal.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "passcode_portal.throttling.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -175,6 +185,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "passcode_portal.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "auth": envstr("THROTTLE_AUTH", "20/min"),
         # Per staff account: a handheld scanner reads a few codes a second at the most.

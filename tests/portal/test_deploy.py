@@ -139,6 +139,11 @@ def test_app_services_get_the_production_environment(compose: dict[str, Any], na
     assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
 
 
+def test_app_services_trust_the_one_proxy_compose_expects(compose: dict[str, Any]) -> None:
+    env = services(compose)["web"]["environment"]
+    assert env["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-1}"
+
+
 def test_app_services_share_one_environment(compose: dict[str, Any]) -> None:
     environments = [services(compose)[name]["environment"] for name in APP_SERVICES]
     assert environments[0] == environments[1] == environments[2]
@@ -375,6 +380,24 @@ def test_a_secret_key_from_the_environment_is_used_as_given(tmp_path: Path) -> N
 
     assert secret_key_of(tmp_path, SECRET_KEY=given) == given
     assert not (tmp_path / "keys" / "secret-key").exists()
+
+
+@pytest.mark.parametrize("proxies", ["0", "2"])
+def test_trusted_proxies_set_drf_and_axes_alike(tmp_path: Path, proxies: str) -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.test import RequestFactory; "
+        "from axes.helpers import get_client_ip_address; "
+        "from rest_framework.throttling import ScopedRateThrottle; "
+        "request = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', "
+        "HTTP_X_FORWARDED_FOR='198.51.100.1, 203.0.113.7, 10.0.0.5'); "
+        "print(settings.REST_FRAMEWORK['NUM_PROXIES'], get_client_ip_address(request), "
+        "ScopedRateThrottle().get_ident(request))"
+    )
+    result = run(["-c", code], production_env(tmp_path, TRUSTED_PROXIES=proxies))
+    assert result.returncode == 0, result.stderr
+    client = {"0": "10.0.0.2", "2": "203.0.113.7"}[proxies]
+    assert result.stdout.split() == [proxies, client, client]
 
 
 def test_production_generates_no_secret_key(tmp_path: Path) -> None:

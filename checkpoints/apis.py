@@ -325,7 +325,15 @@ class ScanApi(APIView):
         checkpoint = _staff_checkpoint(request, code)
         scans = selectors.scans_recent(checkpoint=checkpoint, staff=_user(request))
         return Response(
-            [scan_body(s, pass_=s.trip_pass, trip=s.trip, persons_expected=None) for s in scans]
+            [
+                scan_body(
+                    s,
+                    pass_=s.trip_pass,
+                    trip=s.trip,
+                    persons_expected=1 + len(s.trip.co_riders.all()) if s.trip else None,
+                )
+                for s in scans
+            ]
         )
 
 

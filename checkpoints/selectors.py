@@ -37,12 +37,14 @@ def checkpoint_by_code(code: str) -> Checkpoint:
 
 
 def scans_recent(*, checkpoint: Checkpoint, staff: User, limit: int = 20) -> QuerySet[ScanEvent]:
-    """The staff member's latest scans at this checkpoint, newest first."""
+    """The staff member's latest scans at this checkpoint, newest first, with their trips'
+    co-riders (the persons expected)."""
     return (
         ScanEvent.objects.filter(checkpoint=checkpoint, staff=staff)
         .select_related(
             "trip", "trip__vehicle", "trip__driver", "trip__entry_checkpoint", "trip_pass"
         )
+        .prefetch_related("trip__co_riders")
         .order_by("-received_at")[:limit]
     )
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from checkpoints.selectors import CLOSED_REASONS
 from passcode_portal.api import ErrorSerializer, NamedCharField, reject_surrogates
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.fieldtext import api_messages
+from passcode_portal.parsers import JSONParser
 from passcode_portal.throttling import CounterRateThrottle
 from trucks import selectors as trucks_selectors
 from trucks.models import Pass, Trip
@@ -402,7 +402,15 @@ class ScanApi(APIView):
         checkpoint = _staff_checkpoint(request, code)
         scans = selectors.scans_recent(checkpoint=checkpoint, staff=_user(request))
         return Response(
-            [scan_body(s, pass_=s.trip_pass, trip=s.trip, persons_expected=None) for s in scans]
+            [
+                scan_body(
+                    s,
+                    pass_=s.trip_pass,
+                    trip=s.trip,
+                    persons_expected=1 + len(s.trip.co_riders.all()) if s.trip else None,
+                )
+                for s in scans
+            ]
         )
 
 

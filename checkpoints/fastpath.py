@@ -74,7 +74,7 @@ def scan(environ: dict[str, Any], body: bytes) -> Answer | None:
         return None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # ScanApi words the parse error
         return None
     scan_input = scan_input_fast(data)
     if scan_input is None:

@@ -53,10 +53,12 @@ SCAN_ANSWER_RELATED = (
 
 
 def scans_recent(*, checkpoint: Checkpoint, staff: User, limit: int = 20) -> QuerySet[ScanEvent]:
-    """The staff member's latest scans at this checkpoint, newest first."""
+    """The staff member's latest scans at this checkpoint, newest first, with their trips'
+    co-riders (the persons expected)."""
     return (
         ScanEvent.objects.filter(checkpoint=checkpoint, staff=staff)
         .select_related(*SCAN_ANSWER_RELATED)
+        .prefetch_related("trip__co_riders")
         .order_by("-received_at")[:limit]
     )
 

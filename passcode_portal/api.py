@@ -8,10 +8,12 @@ the input is. A domain error may add facts of its own beside them (``DomainError
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.text import format_lazy
@@ -81,6 +83,14 @@ def _printable(value: Any) -> Any:
     return value
 
 
+class RequestTooLarge(exceptions.APIException):
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE (Django's RequestDataTooBig)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = gettext_lazy("The request is too large.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(domain_error_body(exc), status=exc.status)
@@ -97,6 +107,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # Django raises these while reading a request (a body past DATA_UPLOAD_MAX_MEMORY_SIZE,
+        # too many form fields, a forged Host) and would answer its HTML 400 page: logged where
+        # Django logs them, answered in the one error shape.
+        logging.getLogger(f"django.security.{type(exc).__name__}").warning("%s", exc)
+        if isinstance(exc, RequestDataTooBig):
+            exc = RequestTooLarge()
+        else:
+            exc = exceptions.ParseError(_("The request is not valid."))
 
     response = drf_exception_handler(exc, context)
     if response is None:

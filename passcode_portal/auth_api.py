@@ -17,11 +17,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from passcode_portal.api import ErrorSerializer
 from passcode_portal.errors import DomainError
+from passcode_portal.throttling import ScopedRateThrottle
 
 
 class TokenInputSerializer(serializers.Serializer[Any]):

@@ -7,6 +7,8 @@ mounted as files (Docker secrets, Kubernetes) instead of living in the environme
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -31,3 +33,31 @@ def envint(name: str, default: int) -> int:
 
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+def generated_secret(path: Path, make: Callable[[], str]) -> str:
+    """Read, or create on first use with ``make()``, a secret of this installation kept in a
+    private file (development keys under VAR_DIR, never committed): each installation has its
+    own, the same across restarts."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = make()
+    # The secret is written whole to a private (0600) temporary file and then linked into place.
+    # link() fails when the name exists, so when two processes start at once exactly one secret
+    # wins and the loser reads it; nobody can read a half-written file, as a reader could
+    # between open(O_CREAT | O_EXCL) and write().
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(value + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return value

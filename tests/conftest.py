@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core import signals
 from django.core.management import call_command
+from django.db import close_old_connections
 
 
 @pytest.fixture(scope="session")
@@ -86,3 +88,15 @@ def trip_payload(checkpoint: Any) -> Any:
         return body
 
     return build
+
+
+@pytest.fixture
+def keep_the_test_transaction() -> Iterator[None]:
+    """For requests through the WSGI application (tests.wsgi): a request closes stale
+    connections when it starts and ends, which inside a test would close the test's own
+    transaction. Django's test client unhooks the same receiver."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -39,7 +39,9 @@ def pass_id_from_link(token: str) -> int | None:
         pass_id, expires = signing.loads(token, salt=_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(pass_id, int) or not isinstance(expires, int):
+    # Checked by exact type: JSON's true is a Python bool, which isinstance() counts as the int
+    # 1, so [true, ...] would name pass 1. Ids are positive and fit the database's bigint.
+    if type(pass_id) is not int or type(expires) is not int or not 0 < pass_id < 2**63:
         return None
     if timezone.now().timestamp() > expires:
         return None

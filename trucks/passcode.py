@@ -17,7 +17,6 @@ import binascii
 import os
 import re
 import struct
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -31,6 +30,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from passcode_portal.env import generated_secret
 
 _DOMAIN = b"TP1"  # separates pass signatures from anything else the key might ever sign
 _HEADER = struct.Struct(">BII")
@@ -72,28 +73,7 @@ def _parse_key_id(text: str) -> int:
 
 def _load_development_key(path: Path) -> str:
     """Read, or create on first use, the development signing key (never committed)."""
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = "1:" + base64.b64encode(os.urandom(32)).decode()
-    # The key is written whole to a private (0600) temporary file and then linked into place.
-    # link() fails when the name exists, so when two processes start at once exactly one key
-    # wins and the loser reads it; nobody can read a half-written file, as a reader could
-    # between open(O_CREAT | O_EXCL) and write().
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(value + "\n")
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return path.read_text(encoding="ascii").strip()
-    finally:
-        tmp.unlink(missing_ok=True)
-    return value
+    return generated_secret(path, lambda: "1:" + base64.b64encode(os.urandom(32)).decode())
 
 
 @cache

@@ -111,8 +111,13 @@ class WebhookDeliveryOutputSerializer(serializers.Serializer[Any]):
 # Views
 
 
+class WebhookPagination(LimitOffsetPagination):
+    # Uncapped, a ?limit= past the database's integer range fails the query (a 500).
+    max_limit = 1000
+
+
 class SubscriptionListCreateApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = WebhookPagination
 
     @extend_schema(
         operation_id="webhooks_list",
@@ -189,7 +194,7 @@ class SubscriptionDetailApi(APIView):
 
 
 class DeliveryListApi(APIView):
-    pagination_class = LimitOffsetPagination
+    pagination_class = WebhookPagination
 
     @extend_schema(
         operation_id="webhooks_deliveries_list",

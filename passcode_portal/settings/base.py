@@ -8,17 +8,24 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
-from passcode_portal.env import envbool, envint, envlist, envstr
+from passcode_portal.env import envbool, envint, envlist, envstr, generated_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-# Runtime state of a development install (SQLite file, broker folders, development signing key).
+# Runtime state of a development install (SQLite file, broker folders, development keys).
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
 
 DJANGO_ENV = envstr("DJANGO_ENV", "development")
 DEBUG = envbool("DEBUG", DJANGO_ENV == "development")
-SECRET_KEY = envstr("SECRET_KEY", "django-insecure-development-only-key-never-use-in-production")
+# Django's secret signs sessions, CSRF tokens and the no-account pass links (trucks.links), so
+# whoever knows it can open any pass. Production refuses to start without SECRET_KEY
+# (settings.production); elsewhere each installation generates its own on first start, kept in
+# VAR_DIR like the development signing key, so no two installations share one.
+SECRET_KEY = envstr("SECRET_KEY")
+if not SECRET_KEY and DJANGO_ENV != "production":
+    SECRET_KEY = generated_secret(VAR_DIR / "keys" / "secret-key", get_random_secret_key)
 # Old secret keys still accepted for signatures (pass links, sessions) after a rotation.
 SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
@@ -116,15 +123,25 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Failed logins are throttled per username and address (django-axes), for the sign-in page, the
-# admin and the API token endpoint alike.
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For (the
+# TLS proxy docker-compose expects: 1). With 0, nothing in front, the header is ignored: anyone
+# may send one. Throttles (DRF's NUM_PROXIES) and sign-in lock-outs (django-axes) find the
+# client's address alike, through passcode_portal.throttling.client_ip.
+TRUSTED_PROXIES = envint("TRUSTED_PROXIES", 0)
+
+# Failed logins lock out one user name from one address after AXES_FAILURE_LIMIT failures, and a
+# whole address after AXES_IP_FAILURE_LIMIT (password spraying), for the sign-in page, the admin
+# and the API token endpoint alike (django-axes; passcode_portal.lockout says why two limits).
 AXES_ENABLED = envbool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = envint("AXES_IP_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "passcode_portal.lockout.LockoutHandler"
 AXES_LOCKOUT_CALLABLE = "passcode_portal.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "passcode_portal.throttling.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -158,10 +175,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's, but JSON nested too deep for json.loads is a 400 (passcode_portal.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "passcode_portal.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "passcode_portal.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "auth": envstr("THROTTLE_AUTH", "20/min"),
         # Per staff account: a handheld scanner reads a few codes a second at the most.

@@ -4,13 +4,16 @@ import base64
 import os
 from typing import cast
 
+from django.core.management.utils import get_random_secret_key
+
 from passcode_portal.settings.base import *  # noqa: F403
 from passcode_portal.settings.base import VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# A fresh signing key per test process: tests never depend on a key on disk.
+# Fresh keys per test process: tests never depend on a key on disk.
+SECRET_KEY = get_random_secret_key()
 PASS_SIGNING_KEY = "1:" + base64.b64encode(os.urandom(32)).decode()
 PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing-test.key"
 CELERY_TASK_ALWAYS_EAGER = False

@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -136,6 +137,11 @@ def test_app_services_get_the_production_environment(compose: dict[str, Any], na
     for secret in ("SECRET_KEY", "PASS_SIGNING_KEY", "ALLOWED_HOSTS", "SITE_URL"):
         assert env[secret].startswith(f"${{{secret}:?"), secret
     assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
+
+
+def test_app_services_trust_the_one_proxy_compose_expects(compose: dict[str, Any]) -> None:
+    env = services(compose)["web"]["environment"]
+    assert env["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-1}"
 
 
 def test_app_services_share_one_environment(compose: dict[str, Any]) -> None:
@@ -333,6 +339,73 @@ def test_development_settings_start_without_secrets(tmp_path: Path) -> None:
     env.pop("PASS_SIGNING_KEY")
     result = run(["-c", "import django; django.setup()"], env)
     assert result.returncode == 0, result.stderr
+
+
+# The key base.py once held for every development installation alike.
+OLD_DEVELOPMENT_KEY = "django-insecure-development-only-key-never-use-in-production"
+
+
+def secret_key_of(var_dir: Path, **overrides: str) -> str:
+    """SECRET_KEY as the settings of a development installation in ``var_dir`` read it."""
+    env = production_env(var_dir, **{"DJANGO_ENV": "<unset>", "SECRET_KEY": "<unset>", **overrides})
+    env.pop("PASS_SIGNING_KEY")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.SECRET_KEY)"
+    )
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_development_generates_a_secret_key_per_installation(tmp_path: Path) -> None:
+    first = secret_key_of(tmp_path / "one")
+    second = secret_key_of(tmp_path / "two")
+
+    assert first != second
+    assert OLD_DEVELOPMENT_KEY not in (first, second)
+    assert len(first) >= 50 and len(set(first)) >= 5  # what check --deploy asks of a key
+    path = tmp_path / "one" / "keys" / "secret-key"
+    assert path.read_text().strip() == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_the_generated_secret_key_survives_a_restart(tmp_path: Path) -> None:
+    assert secret_key_of(tmp_path) == secret_key_of(tmp_path)
+
+
+def test_a_secret_key_from_the_environment_is_used_as_given(tmp_path: Path) -> None:
+    given = secrets.token_urlsafe(50)
+
+    assert secret_key_of(tmp_path, SECRET_KEY=given) == given
+    assert not (tmp_path / "keys" / "secret-key").exists()
+
+
+@pytest.mark.parametrize("proxies", ["0", "2"])
+def test_trusted_proxies_set_drf_and_axes_alike(tmp_path: Path, proxies: str) -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "from django.test import RequestFactory; "
+        "from axes.helpers import get_client_ip_address; "
+        "from rest_framework.throttling import ScopedRateThrottle; "
+        "request = RequestFactory().get('/', REMOTE_ADDR='10.0.0.2', "
+        "HTTP_X_FORWARDED_FOR='198.51.100.1, 203.0.113.7, 10.0.0.5'); "
+        "print(settings.REST_FRAMEWORK['NUM_PROXIES'], get_client_ip_address(request), "
+        "ScopedRateThrottle().get_ident(request))"
+    )
+    result = run(["-c", code], production_env(tmp_path, TRUSTED_PROXIES=proxies))
+    assert result.returncode == 0, result.stderr
+    client = {"0": "10.0.0.2", "2": "203.0.113.7"}[proxies]
+    assert result.stdout.split() == [proxies, client, client]
+
+
+def test_production_generates_no_secret_key(tmp_path: Path) -> None:
+    result = run(["-c", "import django; django.setup()"], production_env(tmp_path, SECRET_KEY=""))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    assert not (tmp_path / "keys" / "secret-key").exists()
 
 
 def free_port() -> int:

@@ -86,3 +86,56 @@ def test_a_link_signed_under_another_secret_key_opens_nothing(pass_: Pass, setti
     token = links.pass_link_token(pass_)
     settings.SECRET_KEY = "another-secret-key-" + "x" * 40
     assert links.pass_id_from_link(token) is None
+
+
+def _expires(pass_: Pass) -> int:
+    return int((pass_.valid_until + timedelta(days=1)).timestamp())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        lambda p, e: [True, e],
+        lambda p, e: [False, e],
+        lambda p, e: [0, e],
+        lambda p, e: [-p.pk, e],
+        lambda p, e: [float(p.pk), e],
+        lambda p, e: [str(p.pk), e],
+        lambda p, e: [2**63, e],
+        lambda p, e: [p.pk, True],
+        lambda p, e: [p.pk, float(e)],
+    ],
+    ids=[
+        "true",
+        "false",
+        "zero",
+        "negative",
+        "float",
+        "string",
+        "too-big",
+        "bool-expiry",
+        "float-expiry",
+    ],
+)
+def test_a_well_signed_payload_of_the_wrong_type_opens_nothing(pass_: Pass, payload: Any) -> None:
+    token = signing.dumps(payload(pass_, _expires(pass_)), salt="trucks.pass-link", compress=True)
+    assert links.pass_id_from_link(token) is None
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_a_link_naming_pass_true_does_not_open_pass_1(
+    regions: None, dispatcher: Any, checkpoint: Any, client: Any
+) -> None:
+    pass_ = Pass.objects.get(trip=make_trip(dispatcher, checkpoint))
+    assert pass_.pk == 1  # what the bool True compares equal to
+    expires = _expires(pass_)
+
+    def page(payload: list[Any]) -> Any:
+        token = signing.dumps(payload, salt="trucks.pass-link", compress=True)
+        return client.get(reverse("trucks:pass-link", kwargs={"token": token}))
+
+    assert page([1, expires]).status_code == 200
+    refused = page([True, expires])
+    assert refused.status_code == 404
+    assert "trucks/pass_link_invalid.html" in [t.name for t in refused.templates]
+    assert pass_.trip.reference not in refused.content.decode()

@@ -4,70 +4,23 @@ else to Django. These tests call the project's real WSGI application, as gunicor
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core import signals
-from django.db import close_old_connections
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from checkpoints import fastpath
 from checkpoints.models import Alert, ScanEvent
-from passcode_portal.wsgi import application
 from tests.checkpoints.scanning import open_trip, scan, scan_url, token_of
 from tests.factories import CheckpointFactory, staff_user
+from tests.wsgi import wsgi_post
 from trucks.models import Trip, TripStatus
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_transaction() -> Iterator[None]:
-    # A request closes stale connections when it starts and ends; inside a test that would
-    # close the test's own transaction. Django's test client unhooks the same receiver.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-class Answer:
-    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status_code = int(status.split()[0])
-        self.headers = dict(headers)
-        self.body = body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def wsgi_post(path: str, body: Any, *, key: str | None, **extra: str) -> Answer:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "testserver",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(data),
-        "wsgi.errors": io.StringIO(),
-        "CONTENT_LENGTH": str(len(data)),
-        "CONTENT_TYPE": "application/json",
-        **extra,
-    }
-    if key is not None:
-        environ["HTTP_AUTHORIZATION"] = f"Token {key}"
-    started: list[Any] = []
-    chunks = application(environ, lambda status, headers: started.append((status, headers)))
-    return Answer(started[0][0], started[0][1], b"".join(chunks))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_transaction")]
 
 
 @pytest.fixture

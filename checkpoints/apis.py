@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, Reason, ScanEvent, Verdict, WalkIn
 from checkpoints.selectors import CLOSED_REASONS
-from passcode_portal.api import ErrorSerializer, NamedCharField, reject_surrogates
+from passcode_portal.api import ErrorSerializer, NamedCharField
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.fieldtext import api_messages
 from passcode_portal.parsers import JSONParser
@@ -63,31 +63,44 @@ class CheckpointListApi(APIView):
 
 
 class ScanInputSerializer(serializers.Serializer[Any]):
-    token = serializers.CharField(
+    token = NamedCharField(
+        label=gettext_lazy("pass code"),
         max_length=2000,
-        validators=[reject_surrogates],
         help_text="The text in the QR code, as scanned or typed.",
     )
-    direction = serializers.ChoiceField(choices=Direction.choices)
-    plate = serializers.CharField(
+    direction = serializers.ChoiceField(
+        choices=Direction.choices, error_messages=api_messages(gettext_lazy("direction"))
+    )
+    plate = NamedCharField(
+        label=gettext_lazy("plate read on the truck"),
         max_length=16,
         required=False,
         allow_blank=True,
-        validators=[reject_surrogates],
         help_text="The plate staff read on the truck, if entered: it must match the pass.",
     )
-    persons = serializers.IntegerField(min_value=0, max_value=60, required=False, allow_null=True)
+    persons = serializers.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        allow_null=True,
+        error_messages=api_messages(gettext_lazy("number of persons counted")),
+    )
     scan_id = serializers.UUIDField(
         required=False,
         allow_null=True,
+        error_messages=api_messages(gettext_lazy("client scan id")),
         help_text="Client id of this scan: sending it again returns the recorded answer.",
     )
     scanned_at = TimeField(
-        required=False, allow_null=True, help_text="When the device scanned (offline sync)."
+        required=False,
+        allow_null=True,
+        error_messages=api_messages(gettext_lazy("scan time")),
+        help_text="When the device scanned (offline sync).",
     )
     plate_mismatch_confirmed = serializers.BooleanField(
         required=False,
         default=False,
+        error_messages=api_messages(gettext_lazy("confirmation that the plates differ")),
         help_text=(
             "True when staff checked again that the plate entered differs from the registered "
             "one: only then is the scan refused as plate_mismatch. Without it a differing plate "

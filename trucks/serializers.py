@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from passcode_portal.api import NamedCharField
 from passcode_portal.fieldtext import api_messages
 from trucks import links, selectors, services, validators
 from trucks.models import (
@@ -65,11 +66,9 @@ def _choices_help(choices: list[tuple[str, Any]]) -> str:
 
 
 def _text(label: Any, max_length: int, **kwargs: Any) -> serializers.CharField:
-    """A text input whose messages name it (passcode_portal.fieldtext), with the same limit as
-    the page's form field for it (trucks.validators)."""
-    return serializers.CharField(
-        max_length=max_length, error_messages=api_messages(label), **kwargs
-    )
+    """A text input whose messages name it (``NamedCharField``), with the same limit as the
+    page's form field for it (trucks.validators)."""
+    return NamedCharField(label=label, max_length=max_length, **kwargs)
 
 
 def _time(label: Any, **kwargs: Any) -> TimeField:

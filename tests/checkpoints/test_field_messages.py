@@ -172,3 +172,27 @@ def test_the_override_messages_name_their_field(
 
     assert fields_of(r) == {"reason": [expected]}
     assert ScanEvent.objects.get(pk=pk).overridden_by is None
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"direction": "in"}, {"token": ["Enter the pass code."]}),
+        ({"token": "", "direction": "in"}, {"token": ["Enter the pass code."]}),
+        ({"token": "X", "direction": "up"}, {"direction": ["The direction is not one of"]}),
+        ({"token": "X", "direction": "in", "persons": 99}, {"persons": ["The number of"]}),
+        ({"token": "X", "direction": "in", "scan_id": "no"}, {"scan_id": ["The client scan id"]}),
+        (
+            {"token": "X", "direction": "in", "scanned_at": "soon"},
+            {"scanned_at": ["The scan time"]},
+        ),
+    ],
+)
+def test_a_scan_body_names_each_field_at_fault(
+    staff_client: Any, checkpoint: Any, body: dict[str, Any], expected: dict[str, list[str]]
+) -> None:
+    fields = fields_of(post(staff_client, f"/api/v1/checkpoints/{checkpoint.code}/scans/", body))
+
+    for name, [start] in expected.items():
+        assert fields[name][0].startswith(start), fields
+    assert not ScanEvent.objects.exists()

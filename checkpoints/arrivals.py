@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from checkpoints import services
-from checkpoints.models import Direction, LandingTest, Reason, ScanEvent, Verdict
+from checkpoints.models import ADMITTED, Direction, LandingTest, Reason, ScanEvent
 from passcode_portal.errors import DomainError
 from trucks import passcode
 from trucks import selectors as trucks_selectors
@@ -38,9 +38,6 @@ INSIDE_SHOWN = 100
 ARRIVED_SHOWN = 20
 # Longer than any token (117 characters), reference or plate: the rest is not read.
 CODE_MAX_LENGTH = 200
-
-# An entry that let the truck in: admitted, or refused and then overridden by a supervisor.
-_ADMITTED = Q(verdict__in=[Verdict.ADMIT, Verdict.ADMIT_WITH_TEST]) | Q(overridden_by__isnull=False)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -72,7 +69,7 @@ def _with_entry(trips: QuerySet[Trip]) -> QuerySet[Trip]:
     overrode a refusal (why, and what was refused), so a red-code truck admitted by override
     never looks like any other."""
     entries = ScanEvent.objects.filter(
-        _ADMITTED, trip=OuterRef("pk"), direction=Direction.IN
+        ADMITTED, trip=OuterRef("pk"), direction=Direction.IN
     ).order_by("-scanned_at")
     colour = Pass.objects.filter(trip=OuterRef("pk")).order_by("-issued_at").values("colour")
     return trips.select_related("vehicle", "driver").annotate(

@@ -30,12 +30,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from checkpoints.models import Alert, Direction, ScanEvent, Verdict, WalkIn
+from checkpoints.models import ADMITTED, Alert, Direction, ScanEvent, WalkIn
 from trucks import outbox, services, webhooks
 from trucks.models import Notification, Policy, Trip, TripStatus, WebhookEvent
-
-# An entry that let the truck in: admitted, or refused and then overridden by a supervisor.
-_ADMITTED = Q(verdict__in=[Verdict.ADMIT, Verdict.ADMIT_WITH_TEST]) | Q(overridden_by__isnull=False)
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ def _lookback(policy: Policy) -> timedelta:
 def _candidates(policy: Policy, now: datetime, kind: str) -> QuerySet[Any]:
     # Trips with the annotations below (typed loosely: the stubs do not follow annotations).
     entries = ScanEvent.objects.filter(
-        _ADMITTED, trip=OuterRef("pk"), direction=Direction.IN
+        ADMITTED, trip=OuterRef("pk"), direction=Direction.IN
     ).order_by("-scanned_at", "-pk")
     return (
         Trip.objects.filter(planned_arrival__gte=now - _lookback(policy))

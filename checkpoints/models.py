@@ -226,6 +226,10 @@ class ScanEvent(models.Model):
         return f"scan {self.pk} {self.direction} {self.verdict}/{self.reason}"
 
 
+# A scan that let its vehicle through: admitted, or refused and then overridden by a supervisor.
+ADMITTED = Q(verdict__in=[Verdict.ADMIT, Verdict.ADMIT_WITH_TEST]) | Q(overridden_by__isnull=False)
+
+
 class WalkIn(models.Model):
     """An unregistered vehicle stopped at a checkpoint (无报备车辆), recorded all the same."""
 

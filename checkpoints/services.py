@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from checkpoints import selectors, verification
 from checkpoints.models import (
+    ADMITTED,
     Alert,
     Checkpoint,
     Direction,
@@ -1114,8 +1115,20 @@ def _admission_undo(*, scan: ScanEvent, trip: Trip, now: datetime) -> None:
     """Take back what an admitted scan did to its trip (locked by the caller) and pass: the
     truck that passed was not the registered one, so the registered truck is where it was."""
     if scan.direction == Direction.IN:
+        # A multi-entry trip that had been in and out before is out again, with the time of
+        # the entry before this one; any other trip has not entered yet.
+        entered_before = (
+            ScanEvent.objects.filter(ADMITTED, trip=trip, direction=Direction.IN)
+            .exclude(pk=scan.pk)
+            .order_by("-received_at")
+            .values_list("scanned_at", flat=True)
+            .first()
+        )
+        came_back = trip.exited_at is not None and entered_before is not None
         Trip.objects.filter(pk=trip.pk, status=TripStatus.INSIDE).update(
-            status=TripStatus.REGISTERED, entered_at=None, updated_at=now
+            status=TripStatus.EXITED if came_back else TripStatus.REGISTERED,
+            entered_at=entered_before if came_back else None,
+            updated_at=now,
         )
         return
     if trip.status != TripStatus.EXITED:

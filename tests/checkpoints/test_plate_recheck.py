@@ -212,6 +212,26 @@ def test_a_multi_entry_exit_undone_keeps_the_exit_before(
     assert trip.exited_at == first_exit
 
 
+def test_a_multi_entry_reentry_undone_is_out_again(staff_client: Any, checkpoint: Any) -> None:
+    """A whitelisted truck that had been in and out is refused on its next entry for another
+    plate: it is out, as it was, with the time of its earlier entry, not "never entered"."""
+    company = CompanyFactory(whitelisted=True)
+    trip = open_trip(
+        make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
+    )
+    token = token_of(trip)
+    for direction in ("in", "out"):
+        scan(staff_client, checkpoint, token, direction)
+    trip.refresh_from_db()
+    first_entry, first_exit = trip.entered_at, trip.exited_at
+    pk = scan(staff_client, checkpoint, token, "in").json()["id"]
+
+    confirm(staff_client, checkpoint, pk, plate=WRONG, plate_mismatch_confirmed=True)
+
+    assert status_of(trip) == ("exited", "active")
+    assert (trip.entered_at, trip.exited_at) == (first_entry, first_exit)
+
+
 # ---------------------------------------------------------------------------------------------
 # A plate entered with the scan itself
 

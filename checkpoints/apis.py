@@ -59,7 +59,7 @@ class CheckpointListApi(APIView):
 
 
 # ---------------------------------------------------------------------------------------------
-# Scanning (DESIGN.md §5, §6)
+# Scanning (docs/architecture.md, "Verification outcomes" and "API")
 
 
 class ScanInputSerializer(serializers.Serializer[Any]):

@@ -1,7 +1,7 @@
-"""The consignee's arrivals page (落地企业确认到达, DESIGN.md §3 flow 3): the trucks bound for the
-consignee's company that are inside the city, each confirmed with one tap when it reaches the
-gate, or by scanning (a handheld scanner types into the page) or typing its pass code, trip
-reference or plate; and the trucks that arrived lately.
+"""The consignee's arrivals page (落地企业确认到达, docs/architecture.md, "Closing the loop"):
+the trucks bound for the consignee's company that are inside the city, each confirmed with one
+tap when it reaches the gate, or by scanning (a handheld scanner types into the page) or typing its
+pass code, trip reference or plate; and the trucks that arrived lately.
 
 These pages serve consignees, not checkpoint staff, so they live apart from
 ``checkpoints.views``. Each view parses the request, finds the trip within the consignee's own

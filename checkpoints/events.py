@@ -1,5 +1,5 @@
-"""Admitted scans become hand-over events (``trip.entered``, ``trip.exited``; DESIGN.md §3
-flow 6) by a sweep over the scan log, so the scan itself, the hot path, does no webhook work.
+"""Admitted scans become hand-over events (``trip.entered``, ``trip.exited``; docs/architecture.md,
+"Hand-over") by a sweep over the scan log, so the scan itself, the hot path, does no webhook work.
 
 The sweep reads scans after a cursor (``SweepCursor("scan_events")``) in id order, a batch at a
 time, queues the events for the batch's admitted scans (``trucks.webhooks.emit_many``, one

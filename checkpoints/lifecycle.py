@@ -1,8 +1,8 @@
-"""Closing the loop over time (DESIGN.md §3 flows 3 and 4), done by Celery workers
-(``checkpoints.lifecycle_tasks``): a truck that entered the city and was lost from view raises an
-overdue alert for officials, tells its company (and the consignee waiting for it) and hands the
-news on to subscribed systems (``trip.overdue``); and walk-in records lose the driver's name and
-phone after the policy's retention period.
+"""Closing the loop over time (docs/architecture.md, "Closing the loop" and "Lifecycle"), done by
+Celery workers (``checkpoints.lifecycle_tasks``): a truck that entered the city and was lost from
+view raises an overdue alert for officials, tells its company (and the consignee waiting for it) and
+hands the news on to subscribed systems (``trip.overdue``); and walk-in records lose the driver's
+name and phone after the policy's retention period.
 
 Two rules, each raising at most one alert per trip (the alert's key is unique):
 

@@ -95,7 +95,8 @@ class Verdict(models.TextChoices):
 
 
 class Reason(models.TextChoices):
-    """Why a scan got its verdict (DESIGN.md §5). The codes are stable API."""
+    """Why a scan got its verdict (docs/architecture.md, "Verification outcomes"). The codes are
+    stable API."""
 
     OK = "ok", pgettext_lazy("scan reason", "Valid")
     TEST_REQUIRED = "test_required", _("Landing test required")

@@ -1164,7 +1164,8 @@ def _admission_undo(*, scan: ScanEvent, trip: Trip, now: datetime) -> None:
 
 @transaction.atomic
 def trip_confirm_arrival(*, actor: User, trip: Trip) -> Trip:
-    """The consignee confirms the truck arrived (DESIGN.md §3 flow 3): inside → arrived."""
+    """The consignee confirms the truck arrived (docs/architecture.md, "Closing the loop"): inside →
+    arrived."""
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
     membership = getattr(actor, "company_membership", None)
     if membership is None or trip.consignee_id != membership.company_id:

@@ -1,4 +1,5 @@
-"""The verdict of a scan (DESIGN.md §5), as one pure function of what is known at that instant.
+"""The verdict of a scan (docs/architecture.md, "Verification outcomes"), as one pure function of
+what is known at that instant.
 
 ``scan_perform`` in ``checkpoints.services`` loads the facts under a row lock and records what
 this decides; keeping the decision pure lets every reason code and warning be tested alone.

@@ -1,6 +1,7 @@
-"""Checkpoint pages: the staff member's checkpoints, one checkpoint, and the scan page the tablet
-at the checkpoint runs all day (DESIGN.md §3 flow 2). The scan page is a shell: the verdicts come
-from the scan API (``checkpoints.apis``), called by static/js/scan.js with the session."""
+"""Checkpoint pages: the staff member's checkpoints, one checkpoint, and the scan page the tablet at
+the checkpoint runs all day (docs/architecture.md, "Scanning at the checkpoint"). The scan page is a
+shell: the verdicts come from the scan API (``checkpoints.apis``), called by static/js/scan.js with
+the session."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from trucks import selectors as trucks_selectors
 from trucks.models import PassStatus, TripStatus
 
 # The scan page runs no inline script or style. 'wasm-unsafe-eval' lets the QR decoder compile
-# its WebAssembly (without it barcode-detector hangs, see shared/notes/browser-qr.md); the
-# camera stream is attached with srcObject and needs no media-src of its own.
+# its WebAssembly (without it barcode-detector never answers: the page's decoder waits for ever,
+# with no error to show); the camera stream is attached with srcObject and needs no media-src of
+# its own.
 SCAN_PAGE_CSP = "; ".join(
     [
         "default-src 'self'",

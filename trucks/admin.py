@@ -1,6 +1,6 @@
-"""Django admin for the registration side. Administrators see everything unmasked (DESIGN.md §2,
-§7); every model with a ``history`` uses SimpleHistoryAdmin, so each change page links to the
-audit trail of who changed what and when.
+"""Django admin for the registration side. Administrators see everything unmasked
+(docs/architecture.md, "Who uses it" and "Roles and access"); every model with a ``history`` uses
+SimpleHistoryAdmin, so each change page links to the audit trail of who changed what and when.
 
 Rows that services own are guarded here: regions' risk levels change through
 ``services.region_set_risk`` (so active passes are regraded), passes are only issued by

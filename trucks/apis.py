@@ -1,4 +1,5 @@
-"""The registration API (DESIGN.md §6): trips, pass QR images, regions, consignees, keys.
+"""The registration API (docs/architecture.md, "API"): trips, pass QR images, regions, consignees,
+keys.
 
 Each view translates HTTP into one selector or service call and its result back; the rules live
 in ``trucks.services`` and the scoping in ``trucks.selectors``.
@@ -341,7 +342,7 @@ class ConsigneeListApi(APIView):
 
 
 class KeysApi(APIView):
-    """Public keys for checking pass tokens offline (DESIGN.md §4)."""
+    """Public keys for checking pass tokens offline (docs/architecture.md, "The pass code")."""
 
     authentication_classes = []
     permission_classes = [AllowAny]

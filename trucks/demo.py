@@ -448,8 +448,9 @@ def _vehicle(plate: str, company: Company, description: str) -> None:
 
 
 def _checkpoint(spec: CheckpointSpec) -> Any:
-    # The checkpoint models belong to the app above this one (DESIGN.md §8): reach them through
-    # the app registry rather than an import against the flow.
+    # The checkpoint models belong to the app above this one (docs/architecture.md, "Apps and the
+    # direction of imports"): reach them through the app registry rather than an import against the
+    # flow.
     model = apps.get_model("checkpoints", "Checkpoint")
     checkpoint, _created = model._default_manager.get_or_create(
         code=spec.code, defaults={"name": spec.name, "kind": spec.kind, "region_id": spec.region}

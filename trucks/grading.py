@@ -1,4 +1,5 @@
-"""Grading: the colour of a pass and the reasons for it (DESIGN.md §4), as one pure function.
+"""Grading: the colour of a pass and the reasons for it (docs/architecture.md, "The pass code"), as
+one pure function.
 
 The rules are data (a ``Policy`` row that officials version); this module only applies them.
 Every reason is explained to the driver in their language, with what to do about it.

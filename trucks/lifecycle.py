@@ -1,7 +1,7 @@
-"""Lifecycle work on the registration side (DESIGN.md §3 flow 4), done by Celery workers
-(``trucks.lifecycle_tasks``): passes expire at the end of their window, drivers are reminded,
-passes are regraded when a region's risk level or the policy changes, and the personal data of
-closed trips is anonymised after the policy's retention period. Overdue trucks are the
+"""Lifecycle work on the registration side (docs/architecture.md, "Lifecycle"), done by Celery
+workers (``trucks.lifecycle_tasks``): passes expire at the end of their window, drivers are
+reminded, passes are regraded when a region's risk level or the policy changes, and the personal
+data of closed trips is anonymised after the policy's retention period. Overdue trucks are the
 checkpoints' side (``checkpoints.lifecycle``): they need scans and alerts.
 
 Every function here is idempotent and safe to run twice at once. Each works in bulk statements
@@ -201,8 +201,8 @@ def _queue_reminders(
 
 
 def reminders_queue(*, now: datetime | None = None) -> Reminded:
-    """Queue the reminders now due (DESIGN.md §3 flow 4), each once: before the pass window
-    opens, when the test result will be stale at the planned arrival (with what to do), and
+    """Queue the reminders now due (docs/architecture.md, "Lifecycle"), each once: before the pass
+    window opens, when the test result will be stale at the planned arrival (with what to do), and
     when a pass is about to expire while its truck is inside. Lead times are the policy's."""
     now = now or timezone.now()
     policy = services.policy_current()
@@ -597,12 +597,12 @@ def _in_chunks(
 def personal_data_anonymise(
     *, now: datetime | None = None, deadline: float | None = None
 ) -> Anonymised:
-    """Remove names, ID numbers, phones and e-mail addresses of trips closed longer ago than
-    the policy's retention period (DESIGN.md §3 flow 4), in chunks of LIFECYCLE_BATCH trips,
-    each one transaction of a few UPDATE statements. Figures stay: trips, scans, passes and
-    their counts are kept, only the people in them are no longer named. Then the drivers none
-    of whose trips keeps personal data (``drivers_done``). Trips and drivers get
-    ``anonymised_at``, so each is done once."""
+    """Remove names, ID numbers, phones and e-mail addresses of trips closed longer ago than the
+    policy's retention period (docs/architecture.md, "Lifecycle"), in chunks of LIFECYCLE_BATCH
+    trips, each one transaction of a few UPDATE statements. Figures stay: trips, scans, passes and
+    their counts are kept, only the people in them are no longer named. Then the drivers none of
+    whose trips keeps personal data (``drivers_done``). Trips and drivers get ``anonymised_at``, so
+    each is done once."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=services.policy_current().retention_days)
     total = Anonymised()

@@ -494,8 +494,9 @@ class Pass(models.Model):
 
 
 class Policy(models.Model):
-    """The grading and window rules (DESIGN.md §4). Rows are never edited: a change is a new
-    version, so every pass records the version that graded it and the history is the audit."""
+    """The grading and window rules (docs/architecture.md, "The pass code"). Rows are never edited:
+    a change is a new version, so every pass records the version that graded it and the history is
+    the audit."""
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     red_risk_level = models.CharField(

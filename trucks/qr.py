@@ -9,8 +9,9 @@ import qrcode.image.svg
 from django.conf import settings
 from django.core.cache import cache
 
-# Error correction M survives a scuffed screen or a fold in a paper pass; DESIGN.md §4 caps the
-# symbol at version 8 so a phone screen scans fast in sunlight. Tokens fit version 5.
+# Error correction M survives a scuffed screen or a fold in a paper pass; docs/architecture.md, "The
+# pass code" caps the symbol at version 8 so a phone screen scans fast in sunlight. Tokens fit
+# version 5.
 MAX_VERSION = 8
 
 

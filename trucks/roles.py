@@ -1,4 +1,5 @@
-"""Roles are Django groups (DESIGN.md §7). Groups are created by a data migration."""
+"""Roles are Django groups (docs/architecture.md, "Roles and access"). Groups are created by a data
+migration."""
 
 from __future__ import annotations
 

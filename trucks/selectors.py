@@ -174,7 +174,8 @@ def consignees_list() -> QuerySet[Company]:
 
 
 def can_see_full_id_numbers(user: AnyUser) -> bool:
-    """ID numbers are shown masked except to officials (DESIGN.md §7)."""
+    """ID numbers are shown masked except to officials (docs/architecture.md, "Roles and
+    access")."""
     return bool(roles_of(user) & {Role.OFFICIAL, Role.ADMIN})
 
 
@@ -189,7 +190,8 @@ def trip_summary(trip: Trip) -> dict[str, Any]:
 
 def _checkpoint_model() -> Any:
     # The checkpoint model belongs to the app above this one: reach it through the trip's field
-    # instead of importing it, so imports keep flowing one way (DESIGN.md §8).
+    # instead of importing it, so imports keep flowing one way (docs/architecture.md, "Apps and the
+    # direction of imports").
     return Trip._meta.get_field("entry_checkpoint").related_model
 
 

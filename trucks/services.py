@@ -111,11 +111,12 @@ def region_load_all(
 
 
 def policy_current() -> Policy:
-    """The policy in force: the highest version. Version 1 holds DESIGN.md §4's defaults."""
+    """The policy in force: the highest version. Version 1 holds the defaults in
+    docs/architecture.md, "The pass code"."""
     policy = Policy.objects.order_by("-version").first()
     if policy is None:
         policy, _created = Policy.objects.get_or_create(
-            version=1, defaults={"note": "Default policy (DESIGN.md §4)"}
+            version=1, defaults={"note": "Default policy"}
         )
     return policy
 
@@ -207,7 +208,8 @@ class PersonData:
 
 @dataclass(frozen=True)
 class TripData:
-    """What a trip registration names (DESIGN.md §3 flow 1, the API's trip input)."""
+    """What a trip registration names (docs/architecture.md, "Registration", the API's trip
+    input)."""
 
     vehicle_plate: str
     driver: PersonData | None
@@ -648,7 +650,8 @@ def _revoke_active_passes(
     *, trip: Trip, reason: str, now: datetime, actor: User | None = None
 ) -> None:
     """Revoke the trip's active pass (there is at most one) through save(), so that the
-    revocation is audited in the pass history with who and when (DESIGN.md §7)."""
+    revocation is audited in the pass history with who and when (docs/architecture.md, "Roles and
+    access")."""
     for pass_ in Pass.objects.select_for_update().filter(trip=trip, status=PassStatus.ACTIVE):
         pass_.status = PassStatus.REVOKED
         pass_.revoked_at = now
@@ -768,7 +771,8 @@ def trip_cancel(*, actor: User, trip: Trip) -> Trip:
 def trip_set_test_result(
     *, actor: User, trip: Trip, result: str, sampled_at: datetime | None
 ) -> Trip:
-    """Record a new test result and regrade the pass at once (DESIGN.md §3 flow 1)."""
+    """Record a new test result and regrade the pass at once (docs/architecture.md,
+    "Registration")."""
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
     _check_may_change(actor, trip)
     if trip.status not in Trip.OPEN_STATUSES:
@@ -823,8 +827,8 @@ def trip_record_landing_test(*, trip: Trip, result: str, sampled_at: datetime) -
 
 @transaction.atomic
 def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
-    """Correct the number plate; allowed until the pass window opens (DESIGN.md §3 flow 1). The
-    token does not carry the plate, so the pass stays the same."""
+    """Correct the number plate; allowed until the pass window opens (docs/architecture.md,
+    "Registration"). The token does not carry the plate, so the pass stays the same."""
     trip = Trip.objects.select_for_update().select_related("vehicle").get(pk=trip.pk)
     _check_may_change(actor, trip)
     pass_ = _active_pass(trip)

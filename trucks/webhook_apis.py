@@ -1,5 +1,5 @@
-"""The officials' webhook API (DESIGN.md §3 flow 6): subscriptions of receiving systems and
-their delivery log. Each view translates HTTP into one call of ``trucks.webhooks``; only
+"""The officials' webhook API (docs/architecture.md, "Hand-over"): subscriptions of receiving
+systems and their delivery log. Each view translates HTTP into one call of ``trucks.webhooks``; only
 officials and administrators get past the first line (everyone else: 403).
 
 The signing secret is generated on creation and shown in that response only; there is no way

@@ -1,6 +1,7 @@
-"""Hand-over webhooks (接力棒, DESIGN.md §3 flow 6): events about trips, queued as deliveries for
-the subscriptions that want them, in the caller's transaction; ``trucks.webhook_delivery`` signs
-and sends them afterwards. Also the officials' side: subscriptions and the delivery log.
+"""Hand-over webhooks (接力棒, docs/architecture.md, "Hand-over"): events about trips, queued as
+deliveries for the subscriptions that want them, in the caller's transaction;
+``trucks.webhook_delivery`` signs and sends them afterwards. Also the officials' side: subscriptions
+and the delivery log.
 
 Where each event comes from:
 

@@ -10,7 +10,7 @@
   const state = card.dataset.state;
   const usable = state === "valid" || state === "pending";
 
-  // Print: a paper pass counts the same as the screen (DESIGN.md §3).
+  // Print: a paper pass counts the same as the screen (docs/architecture.md, "Registration").
   const printButton = card.querySelector("[data-print]");
   if (printButton && typeof window.print === "function") {
     printButton.hidden = false;

@@ -1,6 +1,6 @@
-// The checkpoint's scan page (DESIGN.md §3 flow 2): read a pass code from the camera, a handheld
-// (keyboard-wedge) scanner or a lookup by plate or pass number, send it to the scan API and show
-// the verdict across the screen with a sound and a vibration of its own.
+// The checkpoint's scan page (docs/architecture.md, "Scanning at the checkpoint"): read a pass code
+// from the camera, a handheld (keyboard-wedge) scanner or a lookup by plate or pass number, send it
+// to the scan API and show the verdict across the screen with a sound and a vibration of its own.
 //
 // A line of trucks waits on this page, so it never blocks on the network. Each scan carries a
 // client scan id (a UUID) from the moment it is read; a scan whose request fails or times out is

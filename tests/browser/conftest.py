@@ -94,9 +94,9 @@ def open_page(
 
 
 # ---------------------------------------------------------------------------------------------
-# A fake camera for the scan page (shared/notes/browser-qr.md): Chromium plays a .y4m video as
-# its camera, so the page's QR decoder reads a real pass. The video is a launch flag, so each
-# video gets a browser of its own.
+# A fake camera for the scan page: Chromium plays a .y4m video as its camera
+# (--use-file-for-fake-video-capture), so the page's QR decoder reads a real pass. The video is a
+# launch flag, so each video gets a browser of its own.
 
 FAKE_CAMERA_ARGS = [
     "--disable-quic",

@@ -1,5 +1,5 @@
 """POST /api/v1/trips/{id}/arrival/: the consignee confirms that a truck inside the city arrived
-(DESIGN.md §3 flow 3); nobody else may."""
+(docs/architecture.md, "Closing the loop"); nobody else may."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Who may use the checkpoint endpoints (DESIGN.md §7): staff at their own checkpoints only.
-Everyone else is refused, and nothing changes."""
+"""Who may use the checkpoint endpoints (docs/architecture.md, "Roles and access"): staff at their
+own checkpoints only. Everyone else is refused, and nothing changes."""
 
 from __future__ import annotations
 

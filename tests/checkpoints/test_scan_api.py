@@ -1,5 +1,6 @@
-"""POST /api/v1/checkpoints/{code}/scans/: every reason code of DESIGN.md §5 end to end, the
-answer's shape, the alerts that refusals raise, and the trip's states from entry to exit."""
+"""POST /api/v1/checkpoints/{code}/scans/: every reason code of docs/architecture.md, "Verification
+outcomes" end to end, the answer's shape, the alerts that refusals raise, and the trip's states from
+entry to exit."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Two tablets scanning one pass at the same instant (DESIGN.md §5): exactly one entry is
-admitted, and one scan id is recorded once. Run on PostgreSQL, whose row locks are what is under
-test; SQLite serialises whole transactions, so there is no race to lose there."""
+"""Two tablets scanning one pass at the same instant (docs/architecture.md, "Verification
+outcomes"): exactly one entry is admitted, and one scan id is recorded once. Run on PostgreSQL,
+whose row locks are what is under test; SQLite serialises whole transactions, so there is no race to
+lose there."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A scan's client ``scan_id``: the same scan sent again (a retry, an offline sync) is recorded
-once and answered as it was the first time (DESIGN.md §5)."""
+once and answered as it was the first time (docs/architecture.md, "Verification outcomes")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""checkpoints.verification.decide: every reason code and warning of DESIGN.md §5, the state
-changes a scan asks for, and which reason wins when several apply."""
+"""checkpoints.verification.decide: every reason code and warning of docs/architecture.md,
+"Verification outcomes", the state changes a scan asks for, and which reason wins when several
+apply."""
 
 from __future__ import annotations
 

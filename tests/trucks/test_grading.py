@@ -1,4 +1,5 @@
-"""The pure grading function (DESIGN.md §4): no database, a small stand-in for Policy."""
+"""The pure grading function (docs/architecture.md, "The pass code"): no database, a small stand-in
+for Policy."""
 
 from __future__ import annotations
 
@@ -311,7 +312,8 @@ def _expected_colour(
     test_result: str,
     age: timedelta | None,
 ) -> str:
-    """An independent statement of DESIGN.md §4, to hold the function to."""
+    """An independent statement of docs/architecture.md, "The pass code", to hold the function
+    to."""
     order = {"low": 0, "medium": 1, "high": 2}
 
     def level(code: str) -> int:

@@ -1,4 +1,5 @@
-"""The signed pass token (DESIGN.md §4): compact, Ed25519, key id inside, keys rotatable."""
+"""The signed pass token (docs/architecture.md, "The pass code"): compact, Ed25519, key id inside,
+keys rotatable."""
 
 from __future__ import annotations
 

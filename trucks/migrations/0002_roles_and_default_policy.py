@@ -8,7 +8,7 @@ def create(apps, schema_editor):
     Policy = apps.get_model("trucks", "Policy")
     for name in ROLES:
         Group.objects.get_or_create(name=name)
-    Policy.objects.get_or_create(version=1, defaults={"note": "Default policy (DESIGN.md §4)"})
+    Policy.objects.get_or_create(version=1, defaults={"note": "Default policy"})
 
 
 class Migration(migrations.Migration):

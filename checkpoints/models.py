@@ -121,6 +121,11 @@ class Warning(models.TextChoices):
     REFUSED_RECENTLY = "refused_recently", _("Refused here a short while ago")
 
 
+# Persons in one vehicle as staff count them: a truck cab seats a handful, a coach at a land port
+# some fifty; more is a typing mistake.
+MAX_PERSONS = 60
+
+
 class LandingTest(models.TextChoices):
     SAMPLED = "sampled", _("Sampled, result pending")
     NEGATIVE = "negative", _("Negative")

@@ -39,8 +39,8 @@ def checkpoint_by_code(code: str) -> Checkpoint:
     return checkpoint
 
 
-# What a scan's answer shows of its related rows (``checkpoints.apis.scan_body``), loaded with
-# the scan wherever an answer is read from the record.
+# What a scan's answer shows of its related rows (``checkpoints.serializers.scan_body``),
+# loaded with the scan wherever an answer is read from the record.
 SCAN_ANSWER_RELATED = (
     "trip_pass",
     "trip",

@@ -139,21 +139,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def _has_surrogates(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def reject_surrogates(value: str) -> None:
-    """JSON may carry lone UTF-16 surrogates ("\\ud800"); no database can store them, so they
-    are refused as bad input (a 400) rather than failing on the way in (a 500)."""
-    if _has_surrogates(value):
-        raise serializers.ValidationError(_("Remove the invalid characters."))
-
-
 class NamedCharField(serializers.CharField):
     """A CharField whose every message names it, built from its label
     (``fieldtext.api_messages``). Lone surrogates too: DRF's own check for them answers
@@ -168,10 +153,14 @@ class NamedCharField(serializers.CharField):
         self.validators.append(self._reject_surrogates)
 
     def _reject_surrogates(self, value: str) -> None:
-        if _has_surrogates(value):
+        # JSON may carry lone UTF-16 surrogates ("\ud800"); no database can store them, so
+        # they are refused as bad input (a 400) rather than failing on the way in (a 500).
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
             raise serializers.ValidationError(
                 format_lazy(
                     gettext_lazy("Remove the invalid characters from the {field}."),
                     field=self.label,
                 )
-            )
+            ) from None

@@ -242,12 +242,15 @@ class Unusable:
     label: str
     why: str
     action: str
+    # A red code: valid as a code but refused entry (its reasons say what to do), as against a
+    # void or expired pass.
+    refused: bool = False
 
 
 # Revocation reasons the services write as codes; an official's own words are shown as written.
+# (A cancelled trip's pass is revoked too, but the trip's status says so first.)
 _REVOKED_WHY: dict[str, Promise] = {
     "reissued": gettext_lazy("A new pass replaced this one."),
-    "trip cancelled": gettext_lazy("The trip was cancelled."),
 }
 
 
@@ -292,6 +295,7 @@ def _unusable(trip: Trip, pass_: Pass | None, state: str) -> Unusable | None:
             _("Entry refused"),
             _("The pass is a red code: the truck will not be admitted."),
             _("See the reasons below and what to do about each."),
+            refused=True,
         )
     return None
 
@@ -344,12 +348,7 @@ def _pass_context(
         "pass": pass_,
         "state": state,
         "unusable": unusable,
-        # Red: a valid code that is refused entry (its reasons say what to do), as against a
-        # void or expired one.
-        "refused": unusable is not None
-        and pass_ is not None
-        and pass_.colour == Colour.RED
-        and state in ("valid", "pending"),
+        "refused": unusable is not None and unusable.refused,
         "holds_code": holds_code,
         "qr_svg": qr_markup,
         "colour_name": COLOUR_NAMES.get(pass_.colour, "") if pass_ else "",

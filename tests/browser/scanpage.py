@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 from checkpoints.models import Checkpoint
-from tests.factories import PASSWORD, at, dispatcher, make_trip
+from tests.browser.conftest import open_page
+from tests.factories import PASSWORD, CheckpointFactory, at, dispatcher, make_trip, staff_user
 from trucks.models import Pass, Trip
 from trucks.services import pass_token
 
@@ -85,3 +86,14 @@ def page_texts(page: Any) -> dict[str, Any]:
     """The words the page was given to show (its config), as the server translated them."""
     texts: dict[str, Any] = json.loads(page.locator("#scan-config").text_content())["texts"]
     return texts
+
+
+def staff_scan_page(chromium: Any, live_server: Any, viewport: dict[str, int]) -> tuple[Any, Any]:
+    """Checkpoint JZ-G55-N with its staff member "staff" signed in and its scan page ready:
+    (page, checkpoint)."""
+    checkpoint = CheckpointFactory(code="JZ-G55-N")
+    staff_user(checkpoint, username="staff")
+    page = open_page(chromium, live_server, viewport)
+    sign_in(page, live_server, "staff")
+    open_scan_page(page, live_server, checkpoint.code)
+    return page, checkpoint

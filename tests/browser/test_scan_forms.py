@@ -16,6 +16,7 @@ from tests.browser.scanpage import (
     open_trip,
     scan_with_handheld,
     sign_in,
+    staff_scan_page,
     wait_for_verdict,
     wait_until,
 )
@@ -104,12 +105,8 @@ def test_the_walk_in_form_shows_each_field_message_by_its_field(
 def test_the_confirm_form_shows_its_field_messages(
     chromium: Any, live_server: Any, regions: None
 ) -> None:
-    checkpoint = CheckpointFactory(code="JZ-G55-N")
-    staff_user(checkpoint, username="staff")
+    page, checkpoint = staff_scan_page(chromium, live_server, TABLET)
     _, token = open_trip(checkpoint)
-    page = open_page(chromium, live_server, TABLET)
-    sign_in(page, live_server, "staff")
-    open_scan_page(page, live_server, checkpoint.code)
     scan_with_handheld(page, token)
     wait_for_verdict(page, "admit", "ok")
 

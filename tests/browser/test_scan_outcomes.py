@@ -22,6 +22,7 @@ from tests.browser.scanpage import (
     page_texts,
     scan_with_handheld,
     sign_in,
+    staff_scan_page,
     wait_for_verdict,
     wait_until,
 )
@@ -161,12 +162,8 @@ def test_a_mistyped_plate_is_checked_again_and_corrected(
 def test_a_refusal_is_recalled_when_the_code_comes_back(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
-    checkpoint = CheckpointFactory(code="JZ-G55-N")
-    staff_user(checkpoint, username="staff")
+    page, checkpoint = staff_scan_page(chromium, live_server, TABLET)
     _, token = open_trip(checkpoint)
-    page = open_page(chromium, live_server, TABLET)
-    sign_in(page, live_server, "staff")
-    open_scan_page(page, live_server, checkpoint.code)
     texts = page_texts(page)
 
     scan_with_handheld(page, token)
@@ -255,12 +252,8 @@ def test_lookup_offers_to_check_only_passes_that_can_still_be_verified(
 def test_the_recent_list_tells_forged_unknown_and_walk_ins_apart(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
-    checkpoint = CheckpointFactory(code="JZ-G55-N")
-    staff_user(checkpoint, username="staff")
+    page, checkpoint = staff_scan_page(chromium, live_server, TABLET)
     _, token = open_trip(checkpoint)
-    page = open_page(chromium, live_server, TABLET)
-    sign_in(page, live_server, "staff")
-    open_scan_page(page, live_server, checkpoint.code)
     texts = page_texts(page)
 
     for code, reason in [

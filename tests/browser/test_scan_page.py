@@ -20,6 +20,7 @@ from tests.browser.scanpage import (
     open_trip,
     scan_with_handheld,
     sign_in,
+    staff_scan_page,
     wait_for_verdict,
     wait_until,
 )
@@ -129,12 +130,8 @@ def test_a_handheld_scanner_refuses_garbage(
 def test_a_failed_request_is_sent_again_with_the_same_scan_id(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
-    checkpoint = CheckpointFactory(code="JZ-G55-N")
-    staff_user(checkpoint, username="staff")
+    page, checkpoint = staff_scan_page(chromium, live_server, TABLET)
     trip, token = open_trip(checkpoint)
-    page = open_page(chromium, live_server, TABLET)
-    sign_in(page, live_server, "staff")
-    open_scan_page(page, live_server, checkpoint.code)
 
     sent: list[str] = []
 
@@ -281,12 +278,8 @@ def test_a_yellow_code_is_sampled_then_leaves_and_a_walk_in_is_recorded(
 def test_a_scan_made_offline_is_kept_and_sent_when_the_connection_returns(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
-    checkpoint = CheckpointFactory(code="JZ-G55-N")
-    staff_user(checkpoint, username="staff")
+    page, checkpoint = staff_scan_page(chromium, live_server, PHONE)
     trip, token = open_trip(checkpoint)
-    page = open_page(chromium, live_server, PHONE)
-    sign_in(page, live_server, "staff")
-    open_scan_page(page, live_server, checkpoint.code)
 
     page.context.set_offline(True)
     scan_with_handheld(page, token)

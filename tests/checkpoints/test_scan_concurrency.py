@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 
 from checkpoints import services, verification
-from checkpoints.apis import scan_body
 from checkpoints.models import Alert, ScanEvent
+from checkpoints.serializers import scan_body
 from passcode_portal.errors import DomainError
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
 from tests.factories import CheckpointFactory, staff_user

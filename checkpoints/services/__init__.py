@@ -1,0 +1,53 @@
+"""Operations that write at the checkpoint: scans (``scan``, with the decision under the trip's
+lock in ``locked`` and its SQL in ``sql``), what staff do after a scan (``after_scan``), the
+consignee's arrival (``arrival``), alerts (``alerts``) and who may act where (``access``).
+Callers use the names below, from ``checkpoints.services``."""
+
+from checkpoints.services.access import checkpoint_access, staff_may_scan
+from checkpoints.services.after_scan import (
+    WalkInInput,
+    landing_test_result,
+    landing_test_sample,
+    scan_confirm,
+    scan_override,
+    walk_in_record,
+)
+from checkpoints.services.alerts import alerts_resolve
+from checkpoints.services.arrival import trip_confirm_arrival
+from checkpoints.services.records import (
+    PassRecord,
+    ScanInput,
+    ScanOutcome,
+    ScanRecord,
+    TripRecord,
+)
+from checkpoints.services.scan import (
+    OFFLINE_LIMIT,
+    plate_recheck_error,
+    scan_id_check,
+    scan_message,
+    scan_perform,
+)
+
+__all__ = [
+    "OFFLINE_LIMIT",
+    "PassRecord",
+    "ScanInput",
+    "ScanOutcome",
+    "ScanRecord",
+    "TripRecord",
+    "WalkInInput",
+    "alerts_resolve",
+    "checkpoint_access",
+    "landing_test_result",
+    "landing_test_sample",
+    "plate_recheck_error",
+    "scan_confirm",
+    "scan_id_check",
+    "scan_message",
+    "scan_override",
+    "scan_perform",
+    "staff_may_scan",
+    "trip_confirm_arrival",
+    "walk_in_record",
+]

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from checkpoints import selectors, services
 from checkpoints.models import Checkpoint, Direction, ScanEvent
+from checkpoints.scan_bodies import scan_body, scan_input_fast
 from checkpoints.serializers import (
     CheckpointOutputSerializer,
     ConfirmInputSerializer,
@@ -25,8 +26,6 @@ from checkpoints.serializers import (
     ScanTripSerializer,
     WalkInInputSerializer,
     WalkInOutputSerializer,
-    scan_body,
-    scan_input_fast,
 )
 from passcode_portal.api import ErrorSerializer
 from passcode_portal.errors import DomainError, PermissionDenied

@@ -22,7 +22,7 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
 from checkpoints import selectors, services
-from checkpoints.serializers import scan_body, scan_input_fast
+from checkpoints.scan_bodies import scan_body, scan_input_fast
 from passcode_portal.api import domain_error_body
 from passcode_portal.auth import user_for_token
 from passcode_portal.errors import DomainError

@@ -39,7 +39,7 @@ def checkpoint_by_code(code: str) -> Checkpoint:
     return checkpoint
 
 
-# What a scan's answer shows of its related rows (``checkpoints.serializers.scan_body``),
+# What a scan's answer shows of its related rows (``checkpoints.scan_bodies.scan_body``),
 # loaded with the scan wherever an answer is read from the record.
 SCAN_ANSWER_RELATED = (
     "trip_pass",

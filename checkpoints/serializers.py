@@ -1,14 +1,12 @@
-"""Input and output serializers of the checkpoint API (``checkpoints.apis``), and the scan answer
-built by hand (``scan_body``) and the scan body checked by hand (``scan_input_fast``), which the
-hot path uses instead of serializers. Each input field's messages name it ("Enter the number
-plate."), so that each reads on its own where the tablet shows it."""
+"""Input and output serializers of the checkpoint API (``checkpoints.apis``). Each input field's
+messages name it ("Enter the number plate."), so that each reads on its own where the tablet
+shows it. The scan's own body and answer, on the hot path, are handled by hand instead
+(``checkpoints.scan_bodies``); the serializers here document them and word their errors."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
@@ -18,7 +16,6 @@ from checkpoints.models import (
     Checkpoint,
     Direction,
     Reason,
-    ScanEvent,
     Verdict,
     WalkIn,
 )
@@ -26,9 +23,8 @@ from checkpoints.selectors import CLOSED_REASONS
 from passcode_portal.api import NamedCharField
 from passcode_portal.fieldtext import api_messages
 from trucks import validators
-from trucks.models import Pass, Trip
 from trucks.serializers import TimeField
-from trucks.validators import mask_id_number, mask_phone
+from trucks.validators import mask_phone
 
 
 class CheckpointOutputSerializer(serializers.Serializer[Any]):
@@ -112,63 +108,6 @@ class ScanInputSerializer(serializers.Serializer[Any]):
         )
 
 
-_SCAN_KEYS = frozenset(ScanInputSerializer._declared_fields)
-
-
-def scan_input_fast(data: Any) -> services.ScanInput | None:
-    """The common, clean scan body checked by hand (a serializer costs a tenth of a millisecond
-    on every scan). Anything unusual returns None, and ScanInputSerializer then validates the
-    body and words the errors."""
-    if not isinstance(data, dict) or not data.keys() <= _SCAN_KEYS:
-        return None
-    token, direction = data.get("token"), data.get("direction")
-    if not isinstance(token, str) or len(token) > 2000 or "\x00" in token:
-        return None
-    token = token.strip()  # as the serializer's CharField trims
-    if not token:
-        return None
-    if direction not in ("in", "out"):
-        return None
-    plate = data.get("plate") or ""
-    persons = data.get("persons")
-    raw_id = data.get("scan_id")
-    if (
-        not isinstance(plate, str)
-        or len(plate) > validators.PLATE_INPUT_MAX_LENGTH
-        or "\x00" in plate
-    ):
-        return None
-    plate = plate.strip()
-    if persons is not None and (type(persons) is not int or not 0 <= persons <= MAX_PERSONS):
-        return None
-    confirmed = data.get("plate_mismatch_confirmed", False)
-    if type(confirmed) is not bool:
-        return None
-    if data.get("scanned_at") is not None:
-        return None  # offline syncs are rare: let the serializer parse and range-check the time
-    scan_id = None
-    if raw_id is not None:
-        if not isinstance(raw_id, str):
-            return None
-        try:
-            scan_id = uuid.UUID(raw_id)
-        except ValueError:
-            return None
-    try:
-        token.encode("utf-8")
-        plate.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    return services.ScanInput(
-        token=token,
-        direction=direction,
-        plate=plate,
-        persons=persons,
-        scan_id=scan_id,
-        plate_mismatch_confirmed=confirmed,
-    )
-
-
 class ScanPassSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     colour = serializers.CharField()
@@ -246,87 +185,6 @@ class ScanOutputSerializer(serializers.Serializer[Any]):
         fields = super().get_fields()
         fields["pass"] = ScanPassSerializer(allow_null=True)
         return fields
-
-
-def _iso(value: Any) -> str | None:
-    """A time as DRF's DateTimeField writes it in the rest of the API (the trip and its pass):
-    in the current time zone, so one instant reads the same in every answer."""
-    if value is None:
-        return None
-    text: str = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def scan_body(
-    scan: ScanEvent | services.ScanRecord,
-    *,
-    pass_: Pass | services.PassRecord | None,
-    trip: Trip | services.TripRecord | None,
-    persons_expected: int | None,
-    replayed: bool = False,
-) -> dict[str, Any]:
-    """The answer to a scan, built by hand: this runs on every scan, and a few dict literals
-    cost a fraction of nested serializers."""
-    body: dict[str, Any] = {
-        "id": scan.pk,
-        "verdict": scan.verdict,
-        "reason": scan.reason,
-        "warnings": list(scan.warnings),
-        "message": services.scan_message(scan),
-        "direction": scan.direction,
-        "scanned_at": _iso(scan.scanned_at),
-        "observed_plate": scan.observed_plate,
-        "persons": scan.persons,
-        "replayed": replayed,
-        "landing_test": scan.landing_test,
-        "overridden": scan.overridden_by_id is not None,
-        "override": None,
-        "earlier_refusal": None,
-        "confirmed": scan.confirmed_at is not None,
-        "pass": None,
-        "trip": None,
-    }
-    # Both are None on the hot path's records (a new scan is not overridden yet), so the
-    # related rows are read only for answers from the record, which load them with the scan.
-    if isinstance(scan, ScanEvent) and scan.overridden_by is not None:
-        body["override"] = {
-            "by": scan.overridden_by.get_full_name() or scan.overridden_by.get_username(),
-            "at": _iso(scan.overridden_at),
-            "reason": scan.override_reason,
-        }
-    if scan.earlier_refusal_id is not None:
-        earlier = scan.earlier_refusal
-        assert earlier is not None
-        body["earlier_refusal"] = {
-            "id": earlier.pk,
-            "reason": earlier.reason,
-            "scanned_at": _iso(earlier.scanned_at),
-        }
-    if pass_ is not None:
-        body["pass"] = {
-            "id": pass_.pk,
-            "colour": pass_.colour,
-            "colour_reasons": [r.get("code") for r in pass_.reasons],
-            "status": pass_.status,
-            "valid_from": _iso(pass_.valid_from),
-            "valid_until": _iso(pass_.valid_until),
-        }
-    if trip is not None:
-        body["trip"] = {
-            "id": trip.pk,
-            "reference": trip.reference,
-            "status": trip.status,
-            "plate": trip.vehicle.plate,
-            "driver": {
-                "name": trip.driver.name,
-                "id_number": mask_id_number(trip.driver.id_number),
-            },
-            "persons_expected": persons_expected,
-            "entry_checkpoint": trip.entry_checkpoint.code,
-            "multi_entry": trip.multi_entry,
-            "cargo_category": trip.cargo_category,
-        }
-    return body
 
 
 class ConfirmInputSerializer(serializers.Serializer[Any]):

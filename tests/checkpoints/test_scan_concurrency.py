@@ -16,7 +16,7 @@ from django.db import connection
 
 from checkpoints import services, verification
 from checkpoints.models import Alert, ScanEvent
-from checkpoints.serializers import scan_body
+from checkpoints.scan_bodies import scan_body
 from passcode_portal.errors import DomainError
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
 from tests.factories import CheckpointFactory, staff_user

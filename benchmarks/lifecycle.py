@@ -12,9 +12,9 @@ passes made in bulk, it times, in this process:
    passes_regrade_region (chunks, per-pass history, a notification to each driver), beside a
    bare loop: one raw SELECT of the same facts, trucks.grading.grade for each pass in Python,
    and one UPDATE per chunk of the new colours (no history, no notifications);
-3. send N notifications through the console SMS backend: trucks.notify.notifications_send_due,
-   beside a bare loop that renders the same text and calls the same backend, then marks the
-   rows sent with one UPDATE.
+3. send N notifications through the console SMS backend:
+   notifications.sending.notifications_send_due, beside a bare loop that renders the same text
+   and calls the same backend, then marks the rows sent with one UPDATE.
 """
 
 from __future__ import annotations
@@ -85,8 +85,10 @@ def bench_expiry(n: int) -> dict[str, float]:
 def bench_regrade(n: int) -> dict[str, float]:
     from django.db import connection
 
+    from notifications.models import Notification
+    from places.models import Region
     from trucks import grading, lifecycle, services
-    from trucks.models import Notification, Pass, Region
+    from trucks.models import Pass
 
     Region.objects.filter(code="410800").update(risk_level="high")
     product = _timed(lambda: lifecycle.passes_regrade_region(code="410800"))
@@ -132,9 +134,9 @@ def bench_regrade(n: int) -> dict[str, float]:
 def bench_send(n: int) -> dict[str, float]:
     from django.db import connection
 
-    from passcode_portal import sms
-    from trucks import messages, notify
-    from trucks.models import Notification
+    from notifications import messages, sms
+    from notifications import sending as notify
+    from notifications.models import Notification
 
     Notification.objects.all().delete()
     rows = [
@@ -189,10 +191,10 @@ def main() -> None:
     _recreate_database(database_url)
     var_dir = tempfile.mkdtemp(prefix="passcode-bench-")
     env = _environment(database_url, var_dir)
-    env["SMS_BACKEND"] = "passcode_portal.sms.ConsoleBackend"
+    env["SMS_BACKEND"] = "notifications.sms.ConsoleBackend"
     setup = _prepare(env)
     # The console SMS backend logs each message; the benchmark measures the work, not a terminal.
-    logging.getLogger("passcode_portal.sms").setLevel(logging.WARNING)
+    logging.getLogger("notifications.sms").setLevel(logging.WARNING)
     _make_passes(setup["checkpoint"], count=args.passes)
 
     results: dict[str, Any] = {"passes": args.passes}

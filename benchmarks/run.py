@@ -100,7 +100,7 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    from checkpoints.models import Checkpoint
+    from places.models import Checkpoint
     from trucks.models import Company, CompanyMember
     from trucks.validators import uscc_check_character
 

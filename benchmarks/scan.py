@@ -66,7 +66,7 @@ def _make_passes(checkpoint_code: str, count: int = PASSES) -> tuple[str, list[s
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from checkpoints.models import Checkpoint, StaffAssignment
+    from places.models import Checkpoint, StaffAssignment
     from trucks import passcode
     from trucks.models import Company, Driver, Pass, Trip, Vehicle
 

@@ -15,7 +15,8 @@ from django.utils.translation import ngettext, pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from checkpoints import services
-from checkpoints.models import Alert, Checkpoint, ScanEvent, StaffAssignment, WalkIn
+from checkpoints.models import Alert, ScanEvent, WalkIn
+from places.models import Checkpoint, StaffAssignment
 
 
 class StaffAssignmentInline(admin.TabularInline):  # type: ignore[type-arg]

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checkpoints import selectors, services
-from checkpoints.models import Checkpoint, Direction, ScanEvent
+from checkpoints.models import Direction, ScanEvent
 from checkpoints.scan_bodies import scan_body, scan_input_fast
 from checkpoints.serializers import (
     CheckpointOutputSerializer,
@@ -31,6 +31,7 @@ from passcode_portal.api import ErrorSerializer
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.parsers import JSONParser
 from passcode_portal.throttling import CounterRateThrottle
+from places.models import Checkpoint
 from trucks import selectors as trucks_selectors
 from trucks.services import pass_token
 

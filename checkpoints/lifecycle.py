@@ -31,8 +31,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from checkpoints.models import ADMITTED, Alert, Direction, ScanEvent, WalkIn
-from trucks import outbox, services, webhooks
-from trucks.models import Notification, Policy, Trip, TripStatus, WebhookEvent
+from handover import webhooks
+from handover.models import WebhookEvent
+from notifications import outbox
+from notifications.models import Notification
+from trucks import services
+from trucks.models import Policy, Trip, TripStatus
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ class Overdue:
 
 def _kick_sender() -> None:
     # The task layer sits above the services: imported at call time.
-    from trucks.notify_tasks import kick_sender
+    from notifications.tasks import kick_sender
 
     kick_sender()
 

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkpoints import verification
-from checkpoints.models import Checkpoint, Direction, Reason, ScanEvent
+from checkpoints.models import Direction, Reason, ScanEvent
 from passcode_portal.errors import NotFound
 from passcode_portal.ttlcache import TTLCache
+from places.models import Checkpoint
 from trucks import selectors as trucks_selectors
 from trucks import services as trucks_services
 from trucks.models import Pass

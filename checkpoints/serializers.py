@@ -11,17 +11,11 @@ from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from checkpoints import services
-from checkpoints.models import (
-    MAX_PERSONS,
-    Checkpoint,
-    Direction,
-    Reason,
-    Verdict,
-    WalkIn,
-)
+from checkpoints.models import MAX_PERSONS, Direction, Reason, Verdict, WalkIn
 from checkpoints.selectors import CLOSED_REASONS
 from passcode_portal.api import NamedCharField
 from passcode_portal.fieldtext import api_messages
+from places.models import Checkpoint
 from trucks import validators
 from trucks.serializers import TimeField
 from trucks.validators import mask_phone

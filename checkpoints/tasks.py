@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from checkpoints import events
+from handover import scan_events as events
 
 __all__ = ["emit_scan_events"]
 
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 )
 def emit_scan_events() -> int:
     """Turn admitted entry and exit scans recorded since the last run into hand-over webhook
-    events (``checkpoints.events``); delivery is kicked once they commit."""
+    events (``handover.scan_events``); delivery is kicked once they commit."""
     offered = events.scan_events_emit()
     if offered:
         logger.info("Queued %d webhook deliveries for scans.", offered)

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from checkpoints import selectors, services
-from checkpoints.models import Checkpoint, Direction, LandingTest, Reason, Verdict, WalkIn, Warning
+from checkpoints.models import Direction, LandingTest, Reason, Verdict, WalkIn, Warning
 from passcode_portal.errors import NotFound
+from places.models import Checkpoint
 from trucks import selectors as trucks_selectors
 from trucks.models import PassStatus, TripStatus
 

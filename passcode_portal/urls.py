@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("passcode_portal.api_urls")),
     path("api/v1/", include("trucks.api_urls")),
+    path("api/v1/", include("handover.api_urls")),
     path("checkpoints/", include("checkpoints.urls")),
+    path("", include("notifications.urls")),
     path("", include("trucks.urls")),
 ]

@@ -22,7 +22,7 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 def regions(db: None) -> None:
     """For transactional tests (live_server): the database is flushed after each of them, so
     the regions loaded at session start may be gone; load them again if so."""
-    from trucks.models import Region
+    from places.models import Region
 
     if not Region.objects.filter(code="410800").exists():
         call_command("load_regions", stdout=io.StringIO())

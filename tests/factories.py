@@ -11,7 +11,7 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from checkpoints.models import Checkpoint, StaffAssignment
+from places.models import Checkpoint, StaffAssignment
 from trucks import services
 from trucks.models import Company, CompanyMember, Driver, Trip
 from trucks.validators import id_number_check_character, uscc_check_character

@@ -12,8 +12,8 @@ from typing import Any
 
 from kombu import pools as kombu_pools
 
-from checkpoints.models import Checkpoint
 from passcode_portal.celery import app
+from places.models import Checkpoint
 from tests.factories import valid_id_number, valid_phone, valid_plate
 from trucks.models import Company, Driver, Pass, PassStatus, Trip, TripStatus, Vehicle
 

@@ -9,52 +9,21 @@ registration, and policy versions are never edited in place.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.contrib import admin
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from trucks import notify, notify_tasks, services, webhooks
+from passcode_portal.admin_base import NoRevertMixin, actor_of
+from places.models import Region
+from trucks import services
 from trucks.links import pass_link_url
-from trucks.models import (
-    Company,
-    CompanyMember,
-    CoRider,
-    Driver,
-    Notification,
-    OutboxStatus,
-    Pass,
-    Policy,
-    Region,
-    Trip,
-    Vehicle,
-    WebhookDelivery,
-    WebhookEvent,
-    WebhookSubscription,
-)
-
-
-def _actor(request: HttpRequest) -> User:
-    # The admin site only lets signed-in staff through, so this is a real user.
-    return cast(User, request.user)
-
-
-class NoRevertMixin:
-    """For rows whose changes must go through a service: the history stays visible, but
-    reverting to an old version (a plain save) is not offered."""
-
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
+from trucks.models import Company, CompanyMember, CoRider, Driver, Pass, Policy, Trip, Vehicle
 
 
 @admin.register(Region)
@@ -76,7 +45,7 @@ class RegionAdmin(NoRevertMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: Any) -> None:
         # Through the service: it records who changed the level and regrades active passes.
-        services.region_set_risk(actor=_actor(request), region=obj, risk_level=obj.risk_level)
+        services.region_set_risk(actor=actor_of(request), region=obj, risk_level=obj.risk_level)
 
 
 class CompanyMemberInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -332,215 +301,8 @@ class PolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # it. The admin goes on with ``obj`` (its change message, the redirect), so it becomes
         # the saved row.
         published = services.policy_publish(
-            actor=_actor(request), **{name: getattr(obj, name) for name in services.POLICY_FIELDS}
+            actor=actor_of(request), **{name: getattr(obj, name) for name in services.POLICY_FIELDS}
         )
         obj.pk, obj.version = published.pk, published.version
         obj.created_by, obj.created_at = published.created_by, published.created_at
         obj._state.adding, obj._state.db = False, published._state.db
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """The outbox: read-only, since rows are written by the services that queue them and moved
-    by the sender. "Send again" puts failed rows back in the queue."""
-
-    list_display = [
-        "created_at",
-        "status",
-        "channel",
-        "template",
-        "recipient",
-        "language",
-        "attempts",
-        "next_attempt_at",
-        "sent_at",
-        "last_error",
-    ]
-    list_filter = ["status", "channel", "template", "language"]
-    search_fields = ["recipient", "dedupe_key", "trip__reference"]
-    date_hierarchy = "created_at"
-    actions = ["send_again"]
-    readonly_fields = [
-        "channel",
-        "recipient",
-        "template",
-        "language",
-        "context",
-        "dedupe_key",
-        "trip",
-        "status",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "claimed_at",
-        "sent_at",
-        "created_at",
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.action(
-        description=_("Send the selected failed notifications again"), permissions=["change"]
-    )
-    def send_again(self, request: HttpRequest, queryset: Any) -> None:
-        ids = queryset.filter(status=OutboxStatus.FAILED).values_list("pk", flat=True)
-        count = notify.notifications_resend(list(ids))
-        notify_tasks.kick_sender()
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d notification queued again.",
-                "%(count)d notifications queued again.",
-                count,
-            )
-            % {"count": count},
-        )
-
-
-class WebhookSubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The secret is write-only: never shown, replaced only when a new one is typed."""
-
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
-    event_types = forms.MultipleChoiceField(
-        label=_("event types"),
-        choices=WebhookEvent.choices,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    new_secret = forms.CharField(
-        label=_("signing secret"),
-        required=False,
-        max_length=200,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_(
-            "Write-only. Leave empty to keep the current secret; a new subscription left empty "
-            "gets a generated one, shown once after saving."
-        ),
-    )
-
-    class Meta:
-        model = WebhookSubscription
-        fields = ["name", "url", "event_types", "region", "active"]
-
-    def clean_url(self) -> str:
-        url: str = self.cleaned_data["url"]
-        errors = webhooks.url_errors(url)
-        if errors:
-            raise ValidationError(errors)
-        return url
-
-
-@admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(NoRevertMixin, SimpleHistoryAdmin):
-    """Receiving systems of hand-over webhooks (officials also manage them through the API)."""
-
-    form = WebhookSubscriptionForm
-    list_display = ["name", "url", "events", "region", "active", "created_at", "created_by"]
-    list_select_related = ["region", "created_by"]
-    list_filter = ["active"]
-    search_fields = ["name", "url"]
-    autocomplete_fields = ["region"]
-    readonly_fields = ["created_at", "created_by"]
-    fields = ["name", "url", "event_types", "region", "active", "new_secret", *readonly_fields]
-
-    @admin.display(description=_("event types"))
-    def events(self, obj: WebhookSubscription) -> str:
-        return ", ".join(obj.event_types)
-
-    def save_model(
-        self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: Any
-    ) -> None:
-        generated = ""
-        if form.cleaned_data.get("new_secret"):
-            obj.secret = form.cleaned_data["new_secret"]
-        elif not change:
-            obj.secret = generated = webhooks.new_secret()
-        if not change:
-            obj.created_by = _actor(request)
-        super().save_model(request, obj, form, change)
-        transaction.on_commit(webhooks.subscriptions_changed)
-        if generated:
-            self.message_user(
-                request,
-                _(
-                    "The signing secret of %(name)s is %(secret)s. Store it now: it is not "
-                    "shown again."
-                )
-                % {"name": obj.name, "secret": generated},
-                level=messages.WARNING,
-            )
-
-    def delete_model(self, request: HttpRequest, obj: WebhookSubscription) -> None:
-        super().delete_model(request, obj)
-        transaction.on_commit(webhooks.subscriptions_changed)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(webhooks.subscriptions_changed)
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """The delivery log: read-only, since rows are queued by events and moved by the sender.
-    "Deliver again" puts the selected rows back in the queue."""
-
-    list_display = [
-        "created_at",
-        "event",
-        "subscription",
-        "trip",
-        "status",
-        "attempts",
-        "response_status",
-        "next_attempt_at",
-        "delivered_at",
-        "last_error",
-    ]
-    list_filter = ["status", "event", "subscription"]
-    list_select_related = ["subscription", "trip"]
-    search_fields = ["trip__reference", "dedupe_key"]
-    date_hierarchy = "created_at"
-    actions = ["deliver_again"]
-    readonly_fields = [
-        "subscription",
-        "event",
-        "trip",
-        "dedupe_key",
-        "payload",
-        "status",
-        "attempts",
-        "response_status",
-        "last_error",
-        "next_attempt_at",
-        "claimed_at",
-        "delivered_at",
-        "created_at",
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_deliver_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("trucks.change_webhookdelivery"))
-
-    @admin.action(description=_("Deliver the selected webhooks again"), permissions=["deliver"])
-    def deliver_again(self, request: HttpRequest, queryset: Any) -> None:
-        count = webhooks.deliveries_retry(ids=queryset.values_list("pk", flat=True))
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d webhook queued again.",
-                "%(count)d webhooks queued again.",
-                count,
-            )
-            % {"count": count},
-        )

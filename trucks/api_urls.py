@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trucks import apis, webhook_apis
+from trucks import apis
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("trips/", apis.TripListCreateApi.as_view(), name="api-trip-list"),
@@ -18,20 +18,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("regions/<str:code>/", apis.RegionDetailApi.as_view(), name="api-region-detail"),
     path("consignees/", apis.ConsigneeListApi.as_view(), name="api-consignee-list"),
     path("keys/", apis.KeysApi.as_view(), name="api-keys"),
-    path("webhooks/", webhook_apis.SubscriptionListCreateApi.as_view(), name="api-webhook-list"),
-    path(
-        "webhooks/<int:pk>/",
-        webhook_apis.SubscriptionDetailApi.as_view(),
-        name="api-webhook-detail",
-    ),
-    path(
-        "webhooks/<int:pk>/deliveries/",
-        webhook_apis.DeliveryListApi.as_view(),
-        name="api-webhook-deliveries",
-    ),
-    path(
-        "webhooks/<int:pk>/deliveries/<int:delivery_id>/retry/",
-        webhook_apis.DeliveryRetryApi.as_view(),
-        name="api-webhook-delivery-retry",
-    ),
 ]

@@ -27,23 +27,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from trucks import grading, outbox, services, webhooks
+from handover import webhooks
+from handover.models import WebhookDelivery
+from notifications import outbox
+from notifications.models import Notification
+from passcode_portal.outbox import OutboxStatus
+from places.models import Region, RiskLevel
+from trucks import grading, services
 from trucks.links import pass_link_url
-from trucks.models import (
-    CoRider,
-    Driver,
-    Notification,
-    OutboxStatus,
-    Pass,
-    PassStatus,
-    Policy,
-    Region,
-    RiskLevel,
-    TestResult,
-    Trip,
-    TripStatus,
-    WebhookDelivery,
-)
+from trucks.models import CoRider, Driver, Pass, PassStatus, Policy, TestResult, Trip, TripStatus
 
 # What a removed name reads as; an anonymised ID number is "ANON" and the row id, 18 characters
 # like a real one (``anonymous_id``), so every unique constraint on ID numbers still holds.
@@ -54,7 +46,7 @@ ANONYMOUS_ID_PREFIX = "ANON"
 def _kick_sender() -> None:
     """Ask a worker to send the outbox once the current transaction commits. The task layer
     sits above this module (its tasks call these functions), so it is imported at call time."""
-    from trucks.notify_tasks import kick_sender
+    from notifications.tasks import kick_sender
 
     kick_sender()
 

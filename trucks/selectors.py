@@ -11,8 +11,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import NotFound
+from places.models import Checkpoint, Region
 from trucks import grading
-from trucks.models import Company, Driver, Pass, PassStatus, Policy, Region, Trip, Vehicle
+from trucks.models import Company, Driver, Pass, PassStatus, Policy, Trip, Vehicle
 from trucks.roles import Role, is_official, roles_of
 from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
@@ -188,28 +189,19 @@ def trip_summary(trip: Trip) -> dict[str, Any]:
 # Reads for the pages (trucks.views)
 
 
-def _checkpoint_model() -> Any:
-    # The checkpoint model belongs to the app above this one: reach it through the trip's field
-    # instead of importing it, so imports keep flowing one way (docs/architecture.md, "Apps and the
-    # direction of imports").
-    return Trip._meta.get_field("entry_checkpoint").related_model
-
-
-def checkpoints_open() -> QuerySet[Any]:
+def checkpoints_open() -> QuerySet[Checkpoint]:
     """Checkpoints a trip may name as its entry: the active ones."""
-    model = _checkpoint_model()
-    return model._default_manager.filter(active=True).order_by("name")
+    return Checkpoint.objects.filter(active=True).order_by("name")
 
 
-def checkpoints_of_staff(user: AnyUser) -> QuerySet[Any]:
+def checkpoints_of_staff(user: AnyUser) -> QuerySet[Checkpoint]:
     """The checkpoints a staff account is assigned to (all of them for officials)."""
-    model = _checkpoint_model()
-    checkpoints = model._default_manager.order_by("name")
+    checkpoints = Checkpoint.objects.order_by("name")
     if is_official(user):
         return checkpoints
     if not user.is_authenticated or Role.STAFF not in roles_of(user):
         return checkpoints.none()
-    return checkpoints.filter(staff_assignments__user=user).distinct()
+    return checkpoints.filter(staff_assignments__user_id=user.pk).distinct()
 
 
 def driver_profile(user: AnyUser) -> Driver | None:

@@ -19,6 +19,7 @@ from rest_framework import serializers
 
 from passcode_portal.api import NamedCharField
 from passcode_portal.fieldtext import api_messages
+from places.models import Region, RiskLevel
 from trucks import links, selectors, services, validators
 from trucks.models import (
     CargoCategory,
@@ -27,8 +28,6 @@ from trucks.models import (
     Driver,
     Pass,
     PassStatus,
-    Region,
-    RiskLevel,
     TestResult,
     Trip,
     TripStatus,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.ttlcache import TTLCache
+from places.models import Checkpoint, Region, RiskLevel
 from trucks import grading, passcode, selectors, validators
 from trucks.models import (
     CargoCategory,
@@ -26,8 +27,6 @@ from trucks.models import (
     Pass,
     PassStatus,
     Policy,
-    Region,
-    RiskLevel,
     TestResult,
     Trip,
     TripStatus,
@@ -430,11 +429,7 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
             _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown[:5])},
         )
 
-    # The checkpoint model belongs to the app above this one: reach it through the field.
-    checkpoint_model = Trip._meta.get_field("entry_checkpoint").related_model
-    checkpoint: Any = checkpoint_model._default_manager.filter(
-        code=data.entry_checkpoint, active=True
-    ).first()
+    checkpoint = Checkpoint.objects.filter(code=data.entry_checkpoint, active=True).first()
     if checkpoint is None:
         errors.add("entry_checkpoint", _("Choose an open checkpoint from the list."))
 
@@ -502,8 +497,9 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     # row is written in this transaction; the sender runs after commit, or at its next sweep.
     # Imported here: tasks sit above services (they call them), so services reach the task
     # layer only at call time, never while modules are still being imported.
-    from trucks import links, outbox
-    from trucks.notify_tasks import kick_sender
+    from notifications import outbox
+    from notifications.tasks import kick_sender
+    from trucks import links
 
     context = {
         "reference": trip.reference,
@@ -660,7 +656,7 @@ def _revoke_active_passes(
         pass_.save(update_fields=["status", "revoked_at", "revoked_reason"])
         # Hand-over: systems tracking the truck learn the code is void (queued in this
         # transaction, delivered once it commits; a pass is revoked once, so its id is the key).
-        from trucks import webhooks
+        from handover import webhooks
 
         webhooks.emit(
             event="pass.revoked",
@@ -692,7 +688,7 @@ def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
     pass_.graded_at = timezone.now()
     pass_.save(update_fields=["colour", "reasons", "policy_version", "graded_at"])
     if pass_.colour != previous_colour:
-        from trucks import webhooks
+        from handover import webhooks
 
         webhooks.emit_many([regraded_occurrence(pass_, previous_colour)])
     return True
@@ -701,7 +697,7 @@ def pass_regrade(*, pass_: Pass, policy: Policy | None = None) -> bool:
 def regraded_occurrence(pass_: Pass, previous_colour: str) -> Any:
     """The hand-over event for a pass whose colour changed: a new colour changes what the next
     checkpoint does with the truck."""
-    from trucks import webhooks
+    from handover import webhooks
 
     return webhooks.Occurrence(
         event="pass.regraded",

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trucks import outbox_views, views
+from trucks import views
 
 app_name = "trucks"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -13,5 +13,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("p/<str:token>/", views.pass_link, name="pass-link"),
     path("company/vehicles/", views.company_vehicles, name="vehicles"),
     path("company/drivers/", views.company_drivers, name="drivers"),
-    path("officials/notifications/", outbox_views.notification_list, name="notifications"),
 ]

@@ -158,14 +158,3 @@ def mask_phone(value: str) -> str:
     if len(value) == 11:
         return f"{value[:3]}****{value[-4:]}"
     return "*" * max(len(value) - 4, 0) + value[-4:] if len(value) > 4 else "*" * len(value)
-
-
-_REGION_PATTERN = re.compile(r"^[1-9][0-9]{5}$")
-
-
-def validate_region_code(value: str) -> None:
-    if not _REGION_PATTERN.fullmatch(value or ""):
-        raise ValidationError(
-            _("Enter a six-digit administrative region code (GB/T 2260), for example 410800."),
-            code="invalid_region",
-        )

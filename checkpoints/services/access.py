@@ -5,10 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
-from checkpoints.models import (
-    Checkpoint,
-)
 from passcode_portal.errors import PermissionDenied
+from places.models import Checkpoint
 
 
 def staff_may_scan(*, user: User, checkpoint: Checkpoint) -> bool:
@@ -20,7 +18,7 @@ def checkpoint_access(user: User) -> dict[int, bool]:
     API keeps user objects for a few seconds, so a scan costs no query for this)."""
     cached: dict[int, bool] | None = getattr(user, "_checkpoint_access", None)
     if cached is None:
-        from checkpoints.models import StaffAssignment
+        from places.models import StaffAssignment
 
         cached = dict(
             StaffAssignment.objects.filter(user=user).values_list("checkpoint_id", "supervisor")

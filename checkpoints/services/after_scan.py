@@ -18,7 +18,6 @@ from checkpoints.models import (
     ADMITTED,
     MAX_PERSONS,
     Alert,
-    Checkpoint,
     Direction,
     LandingTest,
     Reason,
@@ -32,6 +31,7 @@ from checkpoints.services.alerts import raise_alert
 from checkpoints.services.records import PlateDiffers
 from checkpoints.services.scan import plate_recheck_error, scan_id_check
 from passcode_portal.errors import DomainError, PermissionDenied
+from places.models import Checkpoint
 from trucks import services as trucks_services
 from trucks import validators
 from trucks.models import CoRider, Pass, PassStatus, Trip, TripStatus

@@ -7,11 +7,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from checkpoints.models import (
-    Alert,
-    Checkpoint,
-    ScanEvent,
-)
+from checkpoints.models import Alert, ScanEvent
+from places.models import Checkpoint
 from trucks.models import Trip
 
 

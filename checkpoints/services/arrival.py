@@ -34,7 +34,7 @@ def trip_confirm_arrival(*, actor: User, trip: Trip) -> Trip:
     trip.save(update_fields=["status", "arrived_at", "updated_at"])
     # Hand-over (接力棒): queued in this transaction, delivered once it commits. Keyed by the
     # arrival time, so a multi-entry trip's later arrivals are events of their own.
-    from trucks import webhooks
+    from handover import webhooks
 
     webhooks.emit(event="trip.arrived", trip=trip, key=f"{trip.pk}:{trip.arrived_at.isoformat()}")
     return trip

@@ -15,14 +15,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from checkpoints import selectors, verification
-from checkpoints.models import (
-    Alert,
-    Checkpoint,
-    Reason,
-    ScanEvent,
-    Verdict,
-    Warning,
-)
+from checkpoints.models import Alert, Reason, ScanEvent, Verdict, Warning
 from checkpoints.services.records import (
     CodeRecord,
     EarlierRefusal,
@@ -43,6 +36,7 @@ from checkpoints.services.sql import (
     lock_sql,
     write_scan,
 )
+from places.models import Checkpoint
 from trucks import passcode, validators
 from trucks import services as trucks_services
 from trucks.models import CoRider, Pass, Trip

@@ -18,18 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkpoints import verification
-from checkpoints.models import (
-    Alert,
-    Checkpoint,
-    Reason,
-    ScanEvent,
-    Verdict,
-)
+from checkpoints.models import Alert, Reason, ScanEvent, Verdict
 from checkpoints.services.alerts import raise_alert
 from checkpoints.services.locked import digest_of, recorded_answer, scan_locked, scan_one_trip
 from checkpoints.services.records import PlateDiffers, ScanInput, ScanOutcome, ScanRecord
 from checkpoints.services.sql import postgresql
 from passcode_portal.errors import DomainError
+from places.models import Checkpoint
 from trucks import passcode, validators
 
 # A device's clock may run a little ahead; a scan synced later than this is judged at the time

@@ -15,12 +15,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from checkpoints.models import (
-    Alert,
-    Checkpoint,
-    ScanEvent,
-    Verdict,
-)
+from checkpoints.models import Alert, ScanEvent, Verdict
+from places.models import Checkpoint
 from trucks.models import CoRider, Driver, Pass, Trip, TripStatus, Vehicle
 
 # The hot path speaks SQL directly: building these statements through the ORM cost more than

@@ -47,8 +47,12 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "passcode_portal",
+    "places",
     "trucks",
     "checkpoints",
+    "notifications",
+    "handover",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -240,14 +244,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 # The outbox sender runs every 30 s whatever was enqueued: a notification whose task was lost
 # (the broker was down when the trip was registered) goes out at the latest then.
 CELERY_BEAT_SCHEDULE["send-notifications"] = {
-    "task": "trucks.notify_tasks.send_notifications",
+    "task": "notifications.tasks.send_notifications",
     "schedule": 30.0,
 }
 CELERY_BEAT_SCHEDULE["reclaim-notifications"] = {
-    "task": "trucks.notify_tasks.reclaim_notifications",
+    "task": "notifications.tasks.reclaim_notifications",
     "schedule": 300.0,
 }
-# Hand-over webhooks: admitted scans become events every 10 s (checkpoints.events), deliveries go
+# Hand-over webhooks: admitted scans become events every 10 s (handover.scan_events), deliveries go
 # out every 15 s whatever was enqueued, and ones stuck in "sending" are reclaimed every 5 min. A
 # periodic run that waited longer than its period is dropped: the next one does the same work.
 CELERY_BEAT_SCHEDULE["emit-scan-events"] = {
@@ -256,12 +260,12 @@ CELERY_BEAT_SCHEDULE["emit-scan-events"] = {
     "options": {"expires": 10.0},
 }
 CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
-    "task": "trucks.webhook_tasks.deliver_webhooks",
+    "task": "handover.tasks.deliver_webhooks",
     "schedule": 15.0,
     "options": {"expires": 15.0},
 }
 CELERY_BEAT_SCHEDULE["reclaim-webhooks"] = {
-    "task": "trucks.webhook_tasks.reclaim_webhooks",
+    "task": "handover.tasks.reclaim_webhooks",
     "schedule": 300.0,
 }
 
@@ -316,26 +320,27 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "passcode@localhost")
 
-# SMS (passcode_portal.sms): a backend by dotted path. Compose may pass SMS_BACKEND empty, so the
+# SMS (notifications.sms): a backend by dotted path. Compose may pass SMS_BACKEND empty, so the
 # default is applied after reading: the console in development; in production the HTTP gateway,
 # which refuses to send (ImproperlyConfigured, shown on the outbox row) until SMS_GATEWAY_URL and
 # SMS_GATEWAY_SECRET are set, rather than lose drivers' messages to a log.
 SMS_BACKEND = envstr("SMS_BACKEND") or (
-    "passcode_portal.sms.HttpGatewayBackend"
+    "notifications.sms.HttpGatewayBackend"
     if DJANGO_ENV == "production"
-    else "passcode_portal.sms.ConsoleBackend"
+    else "notifications.sms.ConsoleBackend"
 )
 SMS_GATEWAY_URL = envstr("SMS_GATEWAY_URL")
 SMS_GATEWAY_SECRET = envstr("SMS_GATEWAY_SECRET")
-# The outbox sender (trucks.notify): attempts before a notification is given up as failed (with
-# backoff from 30 s doubling, 5 attempts span about 8 minutes), and rows claimed per statement.
+# The outbox sender (notifications.sending): attempts before a notification is given up as
+# failed (with backoff from 30 s doubling, 5 attempts span about 8 minutes), and rows claimed
+# per statement.
 NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 5)
 NOTIFY_BATCH = envint("NOTIFY_BATCH", 100)
-# Hand-over webhooks (trucks.webhook_delivery): attempts before a delivery is given up as failed
+# Hand-over webhooks (handover.delivery): attempts before a delivery is given up as failed
 # (backoff from 30 s doubling: 8 attempts span about an hour), the wait for a receiver's answer,
 # and deliveries claimed per statement. Plain-http receiver URLs are refused in production
 # (deliveries carry personal data), except on this machine. Scans are turned into events once
-# they are this many seconds old (checkpoints.events says why).
+# they are this many seconds old (handover.scan_events says why).
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_BATCH = envint("WEBHOOK_BATCH", 10)

@@ -27,8 +27,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 API_AUTH_CACHE_SECONDS = 0
 HOT_CACHE_SECONDS = 0
 
-# Text messages go to a list the tests read (passcode_portal.sms.outbox), as e-mail does.
-SMS_BACKEND = "passcode_portal.sms.LocmemBackend"
+# Text messages go to a list the tests read (notifications.sms.outbox), as e-mail does.
+SMS_BACKEND = "notifications.sms.LocmemBackend"
 # Tasks that tests enqueue (registration, regrading) go to a broker folder of their own, never to
 # the development worker's queue.
 if CELERY_BROKER_URL.startswith("filesystem"):  # noqa: F405

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from checkpoints.models import Checkpoint
+from places.models import Checkpoint
 from tests.browser.conftest import open_page
 from tests.factories import PASSWORD, CheckpointFactory, at, dispatcher, make_trip, staff_user
 from trucks.models import Pass, Trip

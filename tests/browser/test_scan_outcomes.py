@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from checkpoints import services
-from checkpoints.models import Alert, ScanEvent, StaffAssignment
+from checkpoints.models import Alert, ScanEvent
+from places.models import StaffAssignment
 from tests.browser.conftest import TABLET, open_page
 from tests.browser.scanpage import (
     open_scan_page,

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from checkpoints.models import ScanEvent, StaffAssignment, WalkIn
+from checkpoints.models import ScanEvent, WalkIn
+from places.models import StaffAssignment
 from tests.browser.conftest import PHONE, TABLET, open_page, qr_video, save_for_docs
 from tests.browser.scanpage import (
     fits_the_screen,

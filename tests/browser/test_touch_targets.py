@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from checkpoints import services as checkpoint_services
-from checkpoints.models import StaffAssignment
+from places.models import StaffAssignment
 from tests.browser.conftest import PHONE, TABLET, open_page
 from tests.browser.scanpage import open_scan_page, scan_with_handheld, wait_for_verdict
 from tests.factories import (

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from checkpoints.models import Checkpoint
+from places.models import Checkpoint
 from tests.factories import at, make_trip
 from trucks.models import Pass, PassStatus, Trip
 from trucks.services import pass_token

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkpoints import services
-from checkpoints.models import Checkpoint
+from places.models import Checkpoint
 from tests.factories import (
     CompanyFactory,
     UserFactory,

@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
-from checkpoints import demo as checkpoints_demo
-from checkpoints.models import Alert, ScanEvent, StaffAssignment, WalkIn
-from trucks import demo
+from checkpoints.models import Alert, ScanEvent, WalkIn
+from demo import registrations as demo
+from demo import scans as checkpoints_demo
+from places.models import StaffAssignment
 from trucks.models import PassStatus, Trip, TripStatus
 
 pytestmark = pytest.mark.django_db

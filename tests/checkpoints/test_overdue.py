@@ -17,13 +17,16 @@ from django.test.utils import CaptureQueriesContext
 from checkpoints import lifecycle, lifecycle_tasks
 from checkpoints import services as checkpoint_services
 from checkpoints.models import Alert, ScanEvent
+from handover.models import WebhookDelivery, WebhookSubscription
+from notifications import messages
+from notifications import sending as notify
+from notifications.models import Notification
 from tests.checkpoints.scanning import open_trip, scan, token_of
 from tests.factories import CheckpointFactory, CompanyFactory, consignee_user, staff_user
 from tests.factories import dispatcher as make_dispatcher
 from tests.lifecycle import bulk_passes, task_names
 from tests.trucks.notifying import sms_outbox_fixture  # noqa: F401
-from trucks import messages, notify
-from trucks.models import Notification, Trip, TripStatus, WebhookDelivery, WebhookSubscription
+from trucks.models import Trip, TripStatus
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -277,7 +280,7 @@ def test_the_task_flags_and_kicks_the_sender(
         with django_capture_on_commit_callbacks() as callbacks:
             assert lifecycle_tasks.flag_overdue_trips() == 1
         assert lifecycle_tasks.flag_overdue_trips() == 0
-    assert "trucks.notify_tasks.send_notifications" in task_names(callbacks)
+    assert "notifications.tasks.send_notifications" in task_names(callbacks)
 
 
 # --- two workers at once (PostgreSQL) ---------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 
 from checkpoints import verification
 from checkpoints.models import Alert, ScanEvent
+from places.models import Region
 from tests.checkpoints.scanning import active_pass, altered, open_trip, pass_of, scan, token_of
 from tests.factories import (
     CheckpointFactory,
@@ -26,7 +27,7 @@ from tests.factories import (
 )
 from tests.factories import dispatcher as make_dispatcher
 from trucks import passcode, services
-from trucks.models import Pass, Policy, Region, Trip
+from trucks.models import Pass, Policy, Trip
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Admitted entry and exit scans become hand-over events (checkpoints.events): once each, never
+"""Admitted entry and exit scans become hand-over events (handover.scan_events): once each, never
 for refusals, after the scan has settled, including entries a supervisor let through later; and
 two sweeps at once never queue one twice."""
 
@@ -13,12 +13,14 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from checkpoints import events, services, tasks
+from checkpoints import services, tasks
+from handover import scan_events as events
+from handover import webhooks
+from handover.models import SweepCursor, WebhookDelivery, WebhookSubscription
 from tests.checkpoints.scanning import altered, open_trip, scan, token_of
 from tests.factories import CheckpointFactory, at, staff_user
 from tests.factories import dispatcher as make_dispatcher
-from trucks import webhooks
-from trucks.models import SweepCursor, Trip, WebhookDelivery, WebhookSubscription
+from trucks.models import Trip
 
 pytestmark = pytest.mark.django_db
 

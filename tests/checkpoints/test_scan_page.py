@@ -13,7 +13,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from checkpoints.models import StaffAssignment
+from places.models import StaffAssignment
 from tests.factories import CheckpointFactory, UserFactory, driver_user, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,10 @@ from django.core import mail
 from django.utils import timezone
 
 from checkpoints import services as checkpoint_services
-from passcode_portal import sms
+from handover.models import WebhookSubscription
+from notifications import sms
+from notifications.models import Notification
+from notifications.tasks import send_notifications
 from passcode_portal.celery import app
 from tests.factories import (
     CheckpointFactory,
@@ -31,8 +34,7 @@ from tests.factories import (
     staff_user,
 )
 from trucks.lifecycle_tasks import send_reminders
-from trucks.models import Driver, Notification, Pass, WebhookSubscription
-from trucks.notify_tasks import send_notifications
+from trucks.models import Driver, Pass
 from trucks.services import pass_token
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from checkpoints.models import Alert, Checkpoint, ScanEvent, StaffAssignment, WalkIn
+from checkpoints.models import Alert, ScanEvent, WalkIn
+from places.models import Checkpoint, Region, StaffAssignment
 from tests.lifecycle import run_after_commit
 from trucks import services
-from trucks.models import Pass, PassStatus, Policy, Region, Trip
+from trucks.models import Pass, PassStatus, Policy, Trip
 
 pytestmark = pytest.mark.django_db
 

@@ -38,8 +38,10 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from checkpoints import services as checkpoint_services
-from checkpoints.models import Checkpoint, Direction, StaffAssignment, WalkIn
+from checkpoints.models import Direction, WalkIn
+from handover import webhooks
 from passcode_portal.wsgi import application
+from places.models import Checkpoint, StaffAssignment
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
 from tests.factories import (
     CheckpointFactory,
@@ -53,7 +55,6 @@ from tests.factories import (
     staff_user,
 )
 from trucks import services as trucks_services
-from trucks import webhooks
 from trucks.models import Trip
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_transaction")]

@@ -27,7 +27,13 @@ ZH_MO = ZH_PO.with_suffix(".mo")
 EN_PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 
 # What makemessages reads: the project's Python, templates and scripts, not tools or tests.
-SOURCES = ("passcode_portal", "trucks", "checkpoints", "templates", "static", "manage.py")
+# Every app of the project (a folder with an apps.py), the templates, the scripts and manage.py.
+SOURCES = (
+    *sorted(p.parent.name for p in ROOT.glob("*/apps.py")),
+    "templates",
+    "static",
+    "manage.py",
+)
 IGNORED = ("__pycache__", "*.pyc", "migrations", "node_modules", ".venv", "staticfiles")
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from handover import webhooks
 from tests.factories import CompanyFactory, UserFactory, make_trip
-from trucks import webhooks
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import pytest
 
-from trucks.models import Region
+from places.models import Region
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from passcode_portal import sms
+from notifications import sms
 from tests.portal.test_deploy import production_env, run
 from tests.trucks.notifying import SECRET, Gateway, gateway_fixture, sms_outbox_fixture  # noqa: F401 -- fixtures
 
@@ -27,8 +27,8 @@ def expected_signature(timestamp: str, body: bytes) -> str:
 
 
 def test_console_backend_logs_the_message(settings: Any, caplog: Any) -> None:
-    settings.SMS_BACKEND = "passcode_portal.sms.ConsoleBackend"
-    with caplog.at_level(logging.INFO, logger="passcode_portal.sms"):
+    settings.SMS_BACKEND = "notifications.sms.ConsoleBackend"
+    with caplog.at_level(logging.INFO, logger="notifications.sms"):
         sms.send_sms("13912345678", "你好 hello")
     assert "13912345678" in caplog.text
     assert "你好 hello" in caplog.text
@@ -40,9 +40,9 @@ def test_locmem_backend_keeps_the_message(sms_outbox: list[sms.SentSms]) -> None
 
 
 def test_the_backend_follows_the_setting(settings: Any) -> None:
-    settings.SMS_BACKEND = "passcode_portal.sms.LocmemBackend"
+    settings.SMS_BACKEND = "notifications.sms.LocmemBackend"
     assert isinstance(sms.get_backend(), sms.LocmemBackend)
-    settings.SMS_BACKEND = "passcode_portal.sms.ConsoleBackend"
+    settings.SMS_BACKEND = "notifications.sms.ConsoleBackend"
     assert isinstance(sms.get_backend(), sms.ConsoleBackend)
 
 
@@ -89,7 +89,7 @@ def test_an_unreachable_gateway_is_an_sms_error(settings: Any) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    settings.SMS_BACKEND = "passcode_portal.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "notifications.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{port}/sms"
     settings.SMS_GATEWAY_SECRET = SECRET
     with pytest.raises(sms.SmsError, match="unreachable"):
@@ -106,7 +106,7 @@ def silent_gateway(settings: Any, monkeypatch: Any) -> Iterator[None]:
     thread = threading.Thread(target=lambda: accepted.append(server.accept()[0]), daemon=True)
     thread.start()
     monkeypatch.setattr(sms, "GATEWAY_TIMEOUT_SECONDS", 0.2)
-    settings.SMS_BACKEND = "passcode_portal.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "notifications.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.getsockname()[1]}/sms"
     settings.SMS_GATEWAY_SECRET = SECRET
     yield
@@ -122,7 +122,7 @@ def test_a_gateway_that_does_not_answer_is_an_sms_error(silent_gateway: None) ->
 
 @pytest.mark.parametrize("missing", ["SMS_GATEWAY_URL", "SMS_GATEWAY_SECRET"])
 def test_the_gateway_needs_its_url_and_secret(settings: Any, missing: str) -> None:
-    settings.SMS_BACKEND = "passcode_portal.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "notifications.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = "https://sms.example.org/send"
     settings.SMS_GATEWAY_SECRET = SECRET
     setattr(settings, missing, "")
@@ -131,7 +131,7 @@ def test_the_gateway_needs_its_url_and_secret(settings: Any, missing: str) -> No
 
 
 def test_the_gateway_url_must_be_http(settings: Any) -> None:
-    settings.SMS_BACKEND = "passcode_portal.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "notifications.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = "file:///etc/passwd"
     settings.SMS_GATEWAY_SECRET = SECRET
     with pytest.raises(ImproperlyConfigured, match="http"):
@@ -148,17 +148,17 @@ PRINT_SMS_SETTINGS = (
     ("overrides", "expected"),
     [
         # Compose passes SMS_BACKEND empty when it is not set: production means the gateway.
-        ({"SMS_BACKEND": ""}, "passcode_portal.sms.HttpGatewayBackend  5 100"),
+        ({"SMS_BACKEND": ""}, "notifications.sms.HttpGatewayBackend  5 100"),
         (
             {
-                "SMS_BACKEND": "passcode_portal.sms.ConsoleBackend",
+                "SMS_BACKEND": "notifications.sms.ConsoleBackend",
                 "SMS_GATEWAY_URL": "https://sms.example.org/send",
                 "NOTIFY_MAX_ATTEMPTS": "8",
                 "NOTIFY_BATCH": "20",
             },
-            "passcode_portal.sms.ConsoleBackend https://sms.example.org/send 8 20",
+            "notifications.sms.ConsoleBackend https://sms.example.org/send 8 20",
         ),
-        ({"DJANGO_ENV": "development", "SMS_BACKEND": ""}, "passcode_portal.sms.ConsoleBackend"),
+        ({"DJANGO_ENV": "development", "SMS_BACKEND": ""}, "notifications.sms.ConsoleBackend"),
     ],
 )
 def test_settings_choose_the_backend(

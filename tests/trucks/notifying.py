@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from passcode_portal import sms
-from trucks import outbox
-from trucks.models import Notification
+from notifications import outbox, sms
+from notifications.models import Notification
 
 # Fixtures are named ``sms_outbox`` and ``gateway``; test modules import the functions
 # (``*_fixture``) so that the fixture's name does not clash with the imported one.
-LOCMEM = "passcode_portal.sms.LocmemBackend"
-GATEWAY = "passcode_portal.sms.HttpGatewayBackend"
+LOCMEM = "notifications.sms.LocmemBackend"
+GATEWAY = "notifications.sms.HttpGatewayBackend"
 SECRET = "gateway-test-secret"
 
 _phones = itertools.count(1)
@@ -27,7 +26,7 @@ _phones = itertools.count(1)
 
 @pytest.fixture(name="sms_outbox")
 def sms_outbox_fixture(settings: Any) -> Iterator[list[sms.SentSms]]:
-    """SMS go to passcode_portal.sms.outbox, empty at the start of the test."""
+    """SMS go to notifications.sms.outbox, empty at the start of the test."""
     settings.SMS_BACKEND = LOCMEM
     sms.outbox_clear()
     yield sms.outbox

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from places.models import Region
 from tests.factories import (
     CompanyFactory,
     UserFactory,
@@ -18,7 +19,7 @@ from tests.factories import (
 )
 from tests.lifecycle import run_after_commit
 from trucks import passcode, services
-from trucks.models import Pass, Region
+from trucks.models import Pass
 
 pytestmark = pytest.mark.django_db
 

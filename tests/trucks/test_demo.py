@@ -15,8 +15,8 @@ from django.core.management.base import CommandError
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from checkpoints.models import Checkpoint, StaffAssignment
-from trucks import demo
+from demo import registrations as demo
+from places.models import Checkpoint, Region, StaffAssignment
 from trucks.models import (
     Colour,
     Company,
@@ -24,7 +24,6 @@ from trucks.models import (
     Driver,
     Pass,
     PassStatus,
-    Region,
     Trip,
     TripStatus,
     Vehicle,

@@ -17,20 +17,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from handover.models import WebhookDelivery, WebhookSubscription
+from notifications import messages
+from notifications.models import Notification
 from passcode_portal.errors import DomainError, PermissionDenied
+from places.models import Region
 from tests.factories import UserFactory, make_trip
 from tests.lifecycle import bulk_passes, celery_eager, run_after_commit, task_names
-from trucks import lifecycle, lifecycle_tasks, messages, services
-from trucks.models import (
-    Driver,
-    Notification,
-    Pass,
-    PassStatus,
-    Policy,
-    Region,
-    WebhookDelivery,
-    WebhookSubscription,
-)
+from trucks import lifecycle, lifecycle_tasks, services
+from trucks.models import Driver, Pass, PassStatus, Policy
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 import time_machine
 
+from notifications import messages
+from notifications.models import Notification
 from tests.factories import make_trip
 from tests.lifecycle import task_names
-from trucks import lifecycle, lifecycle_tasks, messages, services
+from trucks import lifecycle, lifecycle_tasks, services
 from trucks.links import pass_link_url
-from trucks.models import Driver, Notification, Pass, Trip, TripStatus
+from trucks.models import Driver, Pass, Trip, TripStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +46,7 @@ def rows(template: str) -> list[Notification]:
 
 
 def renders(row: Notification) -> str:
-    """The row's SMS text in English; it renders in Chinese too (``trucks.messages``)."""
+    """The row's SMS text in English; it renders in Chinese too (``notifications.messages``)."""
     assert messages.render(row.template, row.context, "zh-hans").sms
     return messages.render(row.template, row.context, "en").sms
 
@@ -135,7 +137,7 @@ def test_the_task_run_twice_reminds_once_and_kicks_the_sender(
             assert lifecycle_tasks.send_reminders() == 1
         assert lifecycle_tasks.send_reminders() == 0
     assert len(rows("remind_window")) == 1
-    assert "trucks.notify_tasks.send_notifications" in task_names(callbacks)
+    assert "notifications.tasks.send_notifications" in task_names(callbacks)
 
 
 # --- a stale test ------------------------------------------------------------------------------

@@ -13,19 +13,12 @@ from django.contrib.auth.models import User
 
 from checkpoints import lifecycle as checkpoint_lifecycle
 from checkpoints.models import WalkIn
+from handover.models import WebhookDelivery, WebhookSubscription
+from notifications.models import Notification
+from passcode_portal.outbox import OutboxStatus
 from tests.factories import driver_user, make_trip, valid_id_number, valid_phone
 from trucks import lifecycle, lifecycle_tasks, services
-from trucks.models import (
-    CoRider,
-    Driver,
-    Notification,
-    OutboxStatus,
-    Pass,
-    Trip,
-    TripStatus,
-    WebhookDelivery,
-    WebhookSubscription,
-)
+from trucks.models import CoRider, Driver, Pass, Trip, TripStatus
 from trucks.services import PersonData
 
 pytestmark = pytest.mark.django_db

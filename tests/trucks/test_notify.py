@@ -15,10 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from passcode_portal import sms
+from notifications import outbox, sms
+from notifications import sending as notify
+from notifications.models import Notification
+from passcode_portal.outbox import OutboxStatus
 from tests.trucks.notifying import Gateway, gateway_fixture, overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
-from trucks import notify, outbox
-from trucks.models import Notification, OutboxStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +232,7 @@ def test_a_row_that_cannot_be_rendered_fails_at_once(sms_outbox: list[sms.SentSm
 
 
 def test_a_gateway_without_configuration_is_shown_on_the_row(settings: Any) -> None:
-    settings.SMS_BACKEND = "passcode_portal.sms.HttpGatewayBackend"
+    settings.SMS_BACKEND = "notifications.sms.HttpGatewayBackend"
     settings.SMS_GATEWAY_URL = ""
     [row] = overdue_exit_rows(1)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from trucks import messages
+from notifications import messages
 
 LINK = "https://passcode.example.org/p/signed-token/"
 

@@ -13,7 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from passcode_portal import sms
+from notifications import sending as notify
+from notifications import sms
+from notifications.models import Notification
+from passcode_portal.outbox import OutboxStatus
 from tests.factories import (
     CheckpointFactory,
     UserFactory,
@@ -24,8 +27,6 @@ from tests.factories import (
     staff_user,
 )
 from tests.trucks.notifying import Gateway, gateway_fixture, overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
-from trucks import notify
-from trucks.models import Notification, OutboxStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def official() -> Any:
 
 
 def test_the_url_is_named() -> None:
-    assert reverse("trucks:notifications") == URL
+    assert reverse("notifications:list") == URL
 
 
 def test_anonymous_visitors_are_sent_to_sign_in() -> None:
@@ -170,7 +171,7 @@ def test_the_admin_sends_failed_rows_again(sms_outbox: list[sms.SentSms]) -> Non
     )
     Notification.objects.filter(pk=sent.pk).update(status=OutboxStatus.SENT)
     client = client_for(admin_user)
-    changelist = reverse("admin:trucks_notification_changelist")
+    changelist = reverse("admin:notifications_notification_changelist")
 
     listing = client.get(changelist, {"status__exact": "failed"}).content.decode()
     assert "SMS: gateway answered 500" in listing

@@ -9,10 +9,11 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from passcode_portal import sms
+from notifications import sending as notify
+from notifications import sms
+from notifications.models import Notification
+from passcode_portal.outbox import OutboxStatus
 from tests.trucks.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
-from trucks import notify
-from trucks.models import Notification, OutboxStatus
 
 pytestmark = [
     pytest.mark.skipif(

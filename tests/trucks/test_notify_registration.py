@@ -13,12 +13,16 @@ from django.core import mail
 from django.test import Client
 from kombu.exceptions import OperationalError as BrokerDown
 
-from passcode_portal import sms
+from notifications import sending as notify
+from notifications import sms
+from notifications import tasks as notify_tasks
+from notifications.models import Notification
 from passcode_portal.errors import DomainError
+from passcode_portal.outbox import OutboxStatus
 from tests.factories import driver_user, make_trip
 from tests.trucks.notifying import sms_outbox_fixture  # noqa: F401 -- fixtures
-from trucks import links, notify, notify_tasks
-from trucks.models import Driver, Notification, OutboxStatus, Pass, Trip
+from trucks import links
+from trucks.models import Driver, Pass, Trip
 
 pytestmark = pytest.mark.django_db
 

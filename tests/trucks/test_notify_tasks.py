@@ -12,11 +12,13 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from passcode_portal import sms
+from notifications import sending as notify
+from notifications import sms
+from notifications import tasks as notify_tasks
+from notifications.models import Notification
 from passcode_portal.celery import app
+from passcode_portal.outbox import OutboxStatus
 from tests.trucks.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
-from trucks import notify, notify_tasks
-from trucks.models import Notification, OutboxStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone, translation
 
 from passcode_portal.errors import NotFound
+from places.models import Region
 from tests.factories import (
     CompanyFactory,
     UserFactory,
@@ -22,7 +23,7 @@ from tests.factories import (
 )
 from tests.factories import dispatcher as make_dispatcher
 from trucks import selectors, services
-from trucks.models import Pass, PassStatus, Region, Trip, TripStatus
+from trucks.models import Pass, PassStatus, Trip, TripStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from passcode_portal.errors import DomainError, PermissionDenied
+from places.models import Region
 from tests.factories import (
     CheckpointFactory,
     CompanyFactory,
@@ -27,17 +28,7 @@ from tests.factories import (
 from tests.factories import dispatcher as make_dispatcher
 from tests.lifecycle import run_after_commit
 from trucks import passcode, services
-from trucks.models import (
-    CoRider,
-    Driver,
-    Pass,
-    PassStatus,
-    Policy,
-    Region,
-    Trip,
-    TripStatus,
-    Vehicle,
-)
+from trucks.models import CoRider, Driver, Pass, PassStatus, Policy, Trip, TripStatus, Vehicle
 from trucks.services import PersonData
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
+from places.validators import validate_region_code
 from trucks.validators import (
     id_number_check_character,
     is_new_energy_plate,
@@ -29,7 +30,6 @@ from trucks.validators import (
     validate_id_number,
     validate_phone,
     validate_plate,
-    validate_region_code,
     validate_uscc,
 )
 

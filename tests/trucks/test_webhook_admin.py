@@ -10,8 +10,9 @@ from django.contrib.messages import get_messages
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from handover.models import WebhookDelivery, WebhookSubscription
+from passcode_portal.outbox import OutboxStatus
 from tests.factories import UserFactory
-from trucks.models import OutboxStatus, WebhookDelivery, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def form(**values: Any) -> dict[str, Any]:
 
 
 def test_adding_a_subscription_generates_a_secret_shown_once(admin_client: Client) -> None:
-    r = admin_client.post(reverse("admin:trucks_webhooksubscription_add"), form())
+    r = admin_client.post(reverse("admin:handover_webhooksubscription_add"), form())
 
     assert r.status_code == 302
     row = WebhookSubscription.objects.get()
@@ -63,7 +64,7 @@ def test_adding_a_subscription_generates_a_secret_shown_once(admin_client: Clien
 def test_the_secret_is_never_shown_and_kept_unless_replaced(
     admin_client: Client, subscription: WebhookSubscription
 ) -> None:
-    url = reverse("admin:trucks_webhooksubscription_change", args=[subscription.pk])
+    url = reverse("admin:handover_webhooksubscription_change", args=[subscription.pk])
 
     page = admin_client.get(url).content.decode()
     assert "whsec_never_shown" not in page
@@ -81,7 +82,7 @@ def test_a_plain_http_url_is_refused_in_production(admin_client: Client, setting
     settings.WEBHOOK_ALLOW_HTTP = False
 
     r = admin_client.post(
-        reverse("admin:trucks_webhooksubscription_add"), form(url="http://hub.example.cn/x")
+        reverse("admin:handover_webhooksubscription_add"), form(url="http://hub.example.cn/x")
     )
 
     assert r.status_code == 200
@@ -101,13 +102,13 @@ def test_the_delivery_log_is_read_only_and_delivers_again(
         attempts=8,
         last_error="HTTP 500",
     )
-    changelist = reverse("admin:trucks_webhookdelivery_changelist")
+    changelist = reverse("admin:handover_webhookdelivery_changelist")
 
     assert admin_client.get(changelist).status_code == 200
-    change = admin_client.get(reverse("admin:trucks_webhookdelivery_change", args=[failed.pk]))
+    change = admin_client.get(reverse("admin:handover_webhookdelivery_change", args=[failed.pk]))
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()
-    add = admin_client.get(reverse("admin:trucks_webhookdelivery_add"))
+    add = admin_client.get(reverse("admin:handover_webhookdelivery_add"))
     assert add.status_code == 403
 
     r = admin_client.post(

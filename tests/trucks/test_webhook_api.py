@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from handover.models import WebhookDelivery, WebhookSubscription
+from passcode_portal.outbox import OutboxStatus
 from tests.factories import (
     CheckpointFactory,
     UserFactory,
@@ -17,7 +19,6 @@ from tests.factories import (
     staff_user,
 )
 from tests.factories import dispatcher as make_dispatcher
-from trucks.models import OutboxStatus, WebhookDelivery, WebhookSubscription
 
 pytestmark = pytest.mark.django_db
 

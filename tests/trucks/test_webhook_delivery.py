@@ -1,4 +1,4 @@
-"""Sending hand-over webhooks (trucks.webhook_delivery): a real HTTP server on this machine
+"""Sending hand-over webhooks (handover.delivery): a real HTTP server on this machine
 receives them, signed; failures are retried with backoff and given up after a limit; rows stuck
 in "sending" are reclaimed; two workers never send one delivery twice."""
 
@@ -23,10 +23,14 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from handover import delivery as webhook_delivery
+from handover import tasks as webhook_tasks
+from handover import webhooks
+from handover.models import WebhookDelivery, WebhookSubscription
+from passcode_portal.outbox import OutboxStatus
 from tests.factories import CheckpointFactory, make_trip
 from tests.factories import dispatcher as make_dispatcher
-from trucks import webhook_delivery, webhook_tasks, webhooks
-from trucks.models import OutboxStatus, Trip, WebhookDelivery, WebhookSubscription
+from trucks.models import Trip
 
 SECRET = "whsec_test-secret-中文-ok"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"

@@ -1,4 +1,4 @@
-"""Which hand-over events are queued, for whom (trucks.webhooks.emit): the region filter, the
+"""Which hand-over events are queued, for whom (handover.webhooks.emit): the region filter, the
 event filter, once per occurrence; and the services that emit them (arrival, revocation,
 regrading)."""
 
@@ -13,9 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkpoints import services as checkpoint_services
+from handover import tasks as webhook_tasks
+from handover import webhooks
+from handover.models import WebhookDelivery, WebhookSubscription
 from tests.factories import CompanyFactory, at, consignee_user, make_trip
-from trucks import services, webhook_tasks, webhooks
-from trucks.models import Trip, TripStatus, WebhookDelivery, WebhookSubscription
+from trucks import services
+from trucks.models import Trip, TripStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,22 @@
+from django.db import migrations
+
+from passcode_portal.migrating import content_types_moved
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("handover", "0001_apps_by_purpose"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [
+        content_types_moved(
+            "handover",
+            [
+                ("trucks", "webhooksubscription"),
+                ("trucks", "historicalwebhooksubscription"),
+                ("trucks", "webhookdelivery"),
+                ("trucks", "sweepcursor"),
+            ],
+        )
+    ]

@@ -1,5 +1,5 @@
 """Closing the loop over time (docs/architecture.md, "Closing the loop" and "Lifecycle"), done by
-Celery workers (``checkpoints.lifecycle_tasks``): a truck that entered the city and was lost from
+Celery workers (``checkpoints.tasks``): a truck that entered the city and was lost from
 view raises an overdue alert for officials, tells its company (and the consignee waiting for it) and
 hands the news on to subscribed systems (``trip.overdue``); and walk-in records lose the driver's
 name and phone after the policy's retention period.
@@ -30,11 +30,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from checkpoints import signals
 from checkpoints.models import ADMITTED, Alert, Direction, ScanEvent, WalkIn
-from handover import webhooks
-from handover.models import WebhookEvent
-from notifications import outbox
-from notifications.models import Notification
 from trucks import services
 from trucks.models import Policy, Trip, TripStatus
 
@@ -43,13 +40,6 @@ from trucks.models import Policy, Trip, TripStatus
 class Overdue:
     arrival: int
     exit: int
-
-
-def _kick_sender() -> None:
-    # The task layer sits above the services: imported at call time.
-    from notifications.tasks import kick_sender
-
-    kick_sender()
 
 
 def _lookback(policy: Policy) -> timedelta:
@@ -112,37 +102,12 @@ def _exit_alert(trip: Any, policy: Policy) -> dict[str, Any]:
     }
 
 
-def _arrival_messages(trip: Any, key: str) -> list[Notification]:
-    context = {
-        "reference": trip.reference,
-        "plate": trip.vehicle.plate,
-        "entered_at": _iso(trip.entered),
-        "consignee": trip.consignee.name,
-    }
-    return [
-        *outbox.for_company(trip, "company", template="overdue_arrival", key=key, context=context),
-        *outbox.for_company(
-            trip, "consignee", template="overdue_arrival", key=key, context=context
-        ),
-    ]
-
-
-def _exit_messages(trip: Any, key: str) -> list[Notification]:
-    context = {
-        "reference": trip.reference,
-        "plate": trip.vehicle.plate,
-        "planned_departure": _iso(trip.planned_departure),
-    }
-    return outbox.for_company(trip, "company", template="overdue_exit", key=key, context=context)
-
-
 def _flag(
     candidates: QuerySet[Any],
     *,
     kind: str,
     cause: str,
     detail: Callable[[Any, Policy], dict[str, Any]],
-    messages: Callable[[Any, str], list[Notification]],
     policy: Policy,
     now: datetime,
 ) -> int:
@@ -183,22 +148,10 @@ def _flag(
                 )
             )
             mine = [trip for trip in trips if f"{kind}:{trip.pk}" in created]
-            rows: list[Notification] = []
-            for trip in mine:
-                rows += messages(trip, f"{kind}:{trip.pk}")
             if mine:
-                outbox.queue(rows)
-                _kick_sender()
-                webhooks.emit_many(
-                    webhooks.Occurrence(
-                        event=WebhookEvent.TRIP_OVERDUE,
-                        trip=trip,
-                        key=f"{kind}:{trip.pk}",
-                        extra={"cause": cause},
-                        occurred_at=now,
-                    )
-                    for trip in mine
-                )
+                # The company and consignee are told, and hand-over hears of it, in this
+                # transaction (each keyed by the alert's key).
+                signals.trips_overdue.send(sender=Alert, trips=mine, kind=kind, cause=cause, at=now)
             raised += len(mine)
 
 
@@ -211,7 +164,6 @@ def trips_flag_overdue(*, now: datetime | None = None) -> Overdue:
         kind=Alert.Kind.OVERDUE_ARRIVAL,
         cause="arrival",
         detail=_arrival_alert,
-        messages=_arrival_messages,
         policy=policy,
         now=now,
     )
@@ -220,7 +172,6 @@ def trips_flag_overdue(*, now: datetime | None = None) -> Overdue:
         kind=Alert.Kind.OVERDUE_EXIT,
         cause="exit",
         detail=_exit_alert,
-        messages=_exit_messages,
         policy=policy,
         now=now,
     )

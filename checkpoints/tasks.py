@@ -1,33 +1,38 @@
-"""Celery tasks of the checkpoint side."""
+"""Celery tasks of the checkpoints' lifecycle (``checkpoints.lifecycle``), run by beat: overdue
+alerts every few minutes, walk-in retention daily. Both are idempotent; a task delivered twice
+(``acks_late`` after a lost worker) does its work once."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 
-from handover import scan_events as events
+from checkpoints import lifecycle
+from passcode_portal.tasks import RETRY
 
-__all__ = ["emit_scan_events"]
+__all__ = ["anonymise_walk_ins", "flag_overdue_trips"]
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def emit_scan_events() -> int:
-    """Turn admitted entry and exit scans recorded since the last run into hand-over webhook
-    events (``handover.scan_events``); delivery is kicked once they commit."""
-    offered = events.scan_events_emit()
-    if offered:
-        logger.info("Queued %d webhook deliveries for scans.", offered)
-    return offered
+@shared_task(soft_time_limit=240, time_limit=300, **RETRY)
+def flag_overdue_trips() -> int:
+    """Every five minutes: trucks lost from view raise their overdue alerts, once each."""
+    overdue = lifecycle.trips_flag_overdue()
+    if overdue.arrival or overdue.exit:
+        logger.warning(
+            "Overdue: %d trucks not confirmed arrived, %d not exited.",
+            overdue.arrival,
+            overdue.exit,
+        )
+    return overdue.arrival + overdue.exit
 
 
-# The lifecycle's tasks live beside their services; imported here for Celery's autodiscovery.
-from checkpoints.lifecycle_tasks import *  # noqa: E402, F403
+@shared_task(soft_time_limit=240, time_limit=300, **RETRY)
+def anonymise_walk_ins() -> int:
+    """Daily: drivers' names and phones of walk-ins past the retention period."""
+    cleared = lifecycle.walk_ins_anonymise()
+    if cleared:
+        logger.info("Cleared personal data of %d walk-ins.", cleared)
+    return cleared

@@ -13,9 +13,10 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from handover import delivery as webhook_delivery
+from handover import scan_events as events
 from passcode_portal.tasks import enqueue_on_commit
 
-__all__ = ["deliver_webhooks", "reclaim_webhooks"]
+__all__ = ["deliver_webhooks", "emit_scan_events", "reclaim_webhooks"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +54,18 @@ def reclaim_webhooks() -> int:
         logger.warning("Reclaimed %d webhook deliveries stuck in sending.", reclaimed)
         enqueue_on_commit(deliver_webhooks)
     return reclaimed
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def emit_scan_events() -> int:
+    """Turn admitted entry and exit scans recorded since the last run into hand-over webhook
+    events (``handover.scan_events``); delivery is kicked once they commit."""
+    offered = events.scan_events_emit()
+    if offered:
+        logger.info("Queued %d webhook deliveries for scans.", offered)
+    return offered

@@ -36,6 +36,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from handover import signals
 from handover.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from passcode_portal.errors import DomainError, NotFound, PermissionDenied
 from passcode_portal.outbox import OutboxStatus
@@ -178,7 +179,7 @@ def emit_many(
     if not rows:
         return 0
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    kick_after_commit()
+    signals.deliveries_queued.send(sender=WebhookDelivery, count=len(rows))
     return len(rows)
 
 
@@ -195,24 +196,6 @@ class _Encoder(DjangoJSONEncoder):
 def _json(value: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(json.dumps(value, cls=_Encoder))
     return result
-
-
-def kick_after_commit() -> None:
-    """Ask a worker to deliver once the current transaction commits; once per transaction, however
-    many events it queued (a regrade of thousands of passes is one kick, not thousands). If the
-    broker is down nothing fails: the periodic run delivers the rows."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(entry[1] is _kick for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(_kick)
-
-
-def _kick() -> None:
-    # Imported here: the task module pulls in Celery, which the services need not load.
-    from handover.tasks import deliver_webhooks
-    from passcode_portal.tasks import enqueue_on_commit
-
-    enqueue_on_commit(deliver_webhooks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,7 +384,7 @@ def deliveries_retry(*, ids: Iterable[int]) -> int:
         delivered_at=None,
     )
     if queued:
-        kick_after_commit()
+        signals.deliveries_queued.send(sender=WebhookDelivery, count=queued)
     return queued
 
 

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # Connects the receivers (``@receiver``); models must be loaded first, so not earlier.
+        from notifications import receivers  # noqa: F401

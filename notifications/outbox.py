@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from notifications import signals
 from notifications.models import Notification
 from trucks.models import Trip
 
@@ -38,6 +39,8 @@ def queue(rows: Iterable[Notification]) -> int:
     many rows were offered."""
     rows = [r for r in rows if r.recipient]
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    if rows:
+        signals.notifications_queued.send(sender=Notification, count=len(rows))
     return len(rows)
 
 

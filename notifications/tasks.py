@@ -12,10 +12,11 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from notifications import reminders
 from notifications import sending as notify
-from passcode_portal.tasks import enqueue_on_commit
+from passcode_portal.tasks import RETRY, enqueue_on_commit
 
-__all__ = ["kick_sender", "reclaim_notifications", "send_notifications"]
+__all__ = ["kick_sender", "reclaim_notifications", "send_notifications", "send_reminders"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +59,18 @@ def kick_sender() -> None:
     queueing rows (``notifications.outbox.queue``); if the broker is down, nothing fails and the
     periodic run sends the rows."""
     enqueue_on_commit(send_notifications)
+
+
+@shared_task(soft_time_limit=240, time_limit=300, **RETRY)
+def send_reminders() -> int:
+    """Every five minutes: queue the reminders now due (each is queued once)."""
+    reminded = reminders.reminders_queue()
+    total = reminded.window + reminded.test + reminded.expiry
+    if total:
+        logger.info(
+            "Reminded %d drivers of windows, %d of stale tests, %d of expiring passes.",
+            reminded.window,
+            reminded.test,
+            reminded.expiry,
+        )
+    return total

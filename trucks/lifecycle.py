@@ -17,38 +17,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import CharField, Exists, F, Min, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Exists, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, LPad
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from handover import webhooks
-from handover.models import WebhookDelivery
-from notifications import outbox
-from notifications.models import Notification
-from passcode_portal.outbox import OutboxStatus
 from places.models import Region, RiskLevel
-from trucks import grading, services
-from trucks.links import pass_link_url
-from trucks.models import CoRider, Driver, Pass, PassStatus, Policy, TestResult, Trip, TripStatus
+from trucks import grading, services, signals
+from trucks.models import CoRider, Driver, Pass, PassStatus, Trip, TripStatus
 
 # What a removed name reads as; an anonymised ID number is "ANON" and the row id, 18 characters
 # like a real one (``anonymous_id``), so every unique constraint on ID numbers still holds.
 ANONYMOUS_NAME = "已匿名"
 ANONYMOUS_ID_PREFIX = "ANON"
-
-
-def _kick_sender() -> None:
-    """Ask a worker to send the outbox once the current transaction commits. The task layer
-    sits above this module (its tasks call these functions), so it is imported at call time."""
-    from notifications.tasks import kick_sender
-
-    kick_sender()
 
 
 def _deadline_passed(deadline: float | None) -> bool:
@@ -85,143 +70,6 @@ def passes_expire(*, now: datetime | None = None) -> Expired:
         ).update(status=TripStatus.EXPIRED, updated_at=now)
         passes = due.update(status=PassStatus.EXPIRED)
     return Expired(passes=passes, trips=trips)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reminders
-
-
-@dataclass(frozen=True)
-class Reminded:
-    window: int
-    test: int
-    expiry: int
-
-
-# Passes are read this many at a time (one SELECT, then one INSERT of their outbox rows).
-REMINDER_BATCH = 1000
-_REMINDER_RELATED = ("trip", "trip__driver", "trip__vehicle", "trip__entry_checkpoint")
-
-
-def _not_reminded(template: str) -> Q:
-    # Once per trip and kind: a reissued pass is not announced again.
-    return ~Q(Exists(Notification.objects.filter(trip_id=OuterRef("trip_id"), template=template)))
-
-
-def _window_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
-    """Registered trips whose window opens within the lead time. A pass issued after that point
-    is left out: its driver was just told the same at registration."""
-    lead = timedelta(hours=policy.remind_window_hours)
-    return Pass.objects.filter(
-        _not_reminded("remind_window"),
-        status=PassStatus.ACTIVE,
-        trip__status=TripStatus.REGISTERED,
-        valid_from__gt=now,
-        valid_from__lte=now + lead,
-        issued_at__lte=F("valid_from") - lead,
-    )
-
-
-def _test_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
-    """Registered trips arriving within the lead time whose test will be stale on arrival: no
-    negative result, or one sampled longer than the policy's test age before the planned
-    arrival (grading's ``test_stale``). A positive result is not "stale": its pass is red and
-    says what to do. As for the window, a pass issued after the reminder point is left out."""
-    lead = timedelta(hours=policy.remind_test_hours)
-    max_age = timedelta(hours=policy.test_max_age_hours)
-    stale = Q(trip__test_result=TestResult.NONE) | Q(
-        Q(trip__test_sampled_at__isnull=True)
-        | Q(trip__test_sampled_at__lt=F("trip__planned_arrival") - max_age),
-        trip__test_result=TestResult.NEGATIVE,
-    )
-    return Pass.objects.filter(
-        stale,
-        _not_reminded("remind_test"),
-        status=PassStatus.ACTIVE,
-        trip__status=TripStatus.REGISTERED,
-        trip__planned_arrival__gt=now,
-        trip__planned_arrival__lte=now + lead,
-        issued_at__lte=F("trip__planned_arrival") - lead,
-    )
-
-
-def _expiry_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
-    """Trucks inside the city (or arrived) whose pass ends within the lead time."""
-    lead = timedelta(hours=policy.remind_expiry_hours)
-    return Pass.objects.filter(
-        _not_reminded("remind_expiry"),
-        status=PassStatus.ACTIVE,
-        trip__status__in=[TripStatus.INSIDE, TripStatus.ARRIVED],
-        valid_until__gt=now,
-        valid_until__lte=now + lead,
-    )
-
-
-def _base_context(pass_: Pass) -> dict[str, Any]:
-    return {
-        "reference": pass_.trip.reference,
-        "plate": pass_.trip.vehicle.plate,
-        "link": pass_link_url(pass_),
-    }
-
-
-def _queue_reminders(
-    due: QuerySet[Pass], template: str, context: Callable[[Pass], dict[str, Any]]
-) -> int:
-    """Queue ``template`` to the driver of each pass in ``due``, batch by batch (one SELECT
-    and one INSERT each). Returns how many passes were reminded."""
-    count, last = 0, 0
-    while True:
-        batch = list(
-            due.filter(pk__gt=last)
-            .select_related(*_REMINDER_RELATED)
-            .order_by("pk")[:REMINDER_BATCH]
-        )
-        if not batch:
-            return count
-        rows: list[Notification] = []
-        for pass_ in batch:
-            rows += outbox.for_driver(
-                pass_.trip,
-                template=template,
-                key=f"{template}:{pass_.pk}",
-                context={**_base_context(pass_), **context(pass_)},
-            )
-        outbox.queue(rows)
-        count += len(batch)
-        last = batch[-1].pk
-
-
-def reminders_queue(*, now: datetime | None = None) -> Reminded:
-    """Queue the reminders now due (docs/architecture.md, "Lifecycle"), each once: before the pass
-    window opens, when the test result will be stale at the planned arrival (with what to do), and
-    when a pass is about to expire while its truck is inside. Lead times are the policy's."""
-    now = now or timezone.now()
-    policy = services.policy_current()
-    window = _queue_reminders(
-        _window_due(policy, now),
-        "remind_window",
-        lambda p: {
-            "valid_from": p.valid_from.isoformat(),
-            "checkpoint": p.trip.entry_checkpoint.name,
-        },
-    )
-    test = _queue_reminders(
-        _test_due(policy, now),
-        "remind_test",
-        lambda p: {
-            "arrival": p.trip.planned_arrival.isoformat(),
-            "hours": policy.test_max_age_hours,
-        },
-    )
-    expiry = _queue_reminders(
-        _expiry_due(policy, now),
-        "remind_expiry",
-        lambda p: {"valid_until": p.valid_until.isoformat()},
-    )
-    if window or test or expiry:
-        _kick_sender()
-    return Reminded(window=window, test=test, expiry=expiry)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,17 +118,6 @@ def in_region(code: str) -> Q:
         trip_id=OuterRef("trip_id"), region__code__startswith=prefix
     )
     return Q(trip__origin_region__code__startswith=prefix) | Q(Exists(travelled))
-
-
-def _reasons_text(pass_: Pass, *, rules: Policy, region_names: dict[str, str]) -> str:
-    """Why the pass has its colour and what to do, in the active language."""
-    if not pass_.reasons:
-        return _("Nothing stands against the trip now.")
-    parts = []
-    for reason in pass_.reasons:
-        explained = grading.explain(reason, region_names=region_names, rules=rules)
-        parts.append(f"{explained['text']} {explained['action']}")
-    return " ".join(parts)
 
 
 def _regrade_chunk(ids: list[int], *, reason: str) -> Regraded:
@@ -337,15 +174,13 @@ def _regrade_chunk(ids: list[int], *, reason: str) -> Regraded:
             )
         # The changes in bulk: one UPDATE per chunk, their history rows in one INSERT (each
         # with the rule version and the reason), their hand-over events in one more.
-        recolored: list[Pass] = []
-        occurrences = []
+        recolored: list[tuple[Pass, str]] = []
         for pass_, grade in changing:
             before = pass_.colour
             pass_.colour, pass_.reasons = grade.colour, grade.reasons_json
             pass_.policy_version, pass_.graded_at = grade.policy_version, now
             if pass_.colour != before:
-                recolored.append(pass_)
-                occurrences.append(services.regraded_occurrence(pass_, before))
+                recolored.append((pass_, before))
         if changing:
             bulk_update_with_history(
                 [p for p, _grade in changing],
@@ -356,32 +191,14 @@ def _regrade_chunk(ids: list[int], *, reason: str) -> Regraded:
                 default_date=now,
             )
             result.changed = len(changing)
-        if occurrences:
-            webhooks.emit_many(occurrences)
         if recolored:
-            result.notified = _tell_drivers(recolored, policy=policy)
+            # Hand-over hears of each new colour, and each driver is told it and why.
+            signals.passes_recoloured.send(
+                sender=Pass, changes=recolored, policy=policy, tell_drivers=True
+            )
+            result.notified = len(recolored)
         result.checked = len(passes)
     return result
-
-
-def _tell_drivers(passes: list[Pass], *, policy: Policy) -> int:
-    codes = {c for p in passes for r in p.reasons for c in r.get("regions", ())}
-    names = dict(Region.objects.filter(code__in=codes).values_list("code", "full_name"))
-    rows: list[Notification] = []
-    for pass_ in passes:
-        with translation.override(pass_.trip.driver.language):
-            reasons = _reasons_text(pass_, rules=policy, region_names=names)
-        rows += outbox.for_driver(
-            pass_.trip,
-            template="pass_regraded",
-            # Once per change: the grading time names it (a retried chunk that finds the
-            # colour already changed queues nothing).
-            key=f"pass_regraded:{pass_.pk}:{pass_.graded_at:%Y%m%dT%H%M%S%f}",
-            context={**_base_context(pass_), "colour": pass_.colour, "reasons": reasons},
-        )
-    outbox.queue(rows)
-    _kick_sender()
-    return len(passes)
 
 
 def passes_regrade(
@@ -519,24 +336,11 @@ def _scrub(ids: Iterable[int], now: datetime) -> Anonymised:
         name=ANONYMOUS_NAME, id_number=anonymous_id(), phone=""
     )
     Trip.objects.filter(pk__in=ids).update(anonymised_at=now)
-    # The outbox and the webhook log keep copies (phones, e-mail addresses, names): the rows
-    # lose them; what was sent when, and how it went, stays for the figures. A row still
-    # unsent this long after the trip closed will not be sent now: it is given up.
-    unfinished = [OutboxStatus.PENDING, OutboxStatus.SENDING]
-    # Stored like the sender's error texts (which are the exceptions' own words, in English).
-    gone = "personal data removed after the retention period"
-    Notification.objects.filter(trip_id__in=ids, status__in=unfinished).update(
-        status=OutboxStatus.FAILED, last_error=gone
-    )
-    done.notifications = Notification.objects.filter(trip_id__in=ids).update(
-        recipient="", context={}
-    )
-    WebhookDelivery.objects.filter(trip_id__in=ids, status__in=unfinished).update(
-        status=OutboxStatus.FAILED, last_error=gone
-    )
-    done.deliveries = WebhookDelivery.objects.filter(trip_id__in=ids).update(
-        payload={"anonymised": True}
-    )
+    # Apps above keep copies (the outbox and the webhook log: phones, e-mail addresses, names):
+    # they remove them in this transaction and say how many rows they cleared.
+    for _receiver, cleared in signals.trips_anonymised.send(sender=Trip, trip_ids=ids):
+        for name, count in cast(dict[str, int], cleared).items():
+            setattr(done, name, getattr(done, name) + count)
     return done
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import PermissionDenied
-from places.models import Checkpoint
+from places.models import Checkpoint, StaffAssignment
 
 
 def staff_may_scan(*, user: User, checkpoint: Checkpoint) -> bool:
@@ -18,8 +18,6 @@ def checkpoint_access(user: User) -> dict[int, bool]:
     API keeps user objects for a few seconds, so a scan costs no query for this)."""
     cached: dict[int, bool] | None = getattr(user, "_checkpoint_access", None)
     if cached is None:
-        from places.models import StaffAssignment
-
         cached = dict(
             StaffAssignment.objects.filter(user=user).values_list("checkpoint_id", "supervisor")
         )

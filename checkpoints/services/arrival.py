@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from checkpoints import signals
 from passcode_portal.errors import DomainError, PermissionDenied
 from trucks.models import Trip, TripStatus
 
@@ -32,9 +33,6 @@ def trip_confirm_arrival(*, actor: User, trip: Trip) -> Trip:
     trip.status = TripStatus.ARRIVED
     trip.arrived_at = timezone.now()
     trip.save(update_fields=["status", "arrived_at", "updated_at"])
-    # Hand-over (接力棒): queued in this transaction, delivered once it commits. Keyed by the
-    # arrival time, so a multi-entry trip's later arrivals are events of their own.
-    from handover import webhooks
-
-    webhooks.emit(event="trip.arrived", trip=trip, key=f"{trip.pk}:{trip.arrived_at.isoformat()}")
+    # Hand-over (接力棒) hears of it in this transaction.
+    signals.trip_arrived.send(sender=Trip, trip=trip)
     return trip

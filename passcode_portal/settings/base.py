@@ -255,7 +255,7 @@ CELERY_BEAT_SCHEDULE["reclaim-notifications"] = {
 # out every 15 s whatever was enqueued, and ones stuck in "sending" are reclaimed every 5 min. A
 # periodic run that waited longer than its period is dropped: the next one does the same work.
 CELERY_BEAT_SCHEDULE["emit-scan-events"] = {
-    "task": "checkpoints.tasks.emit_scan_events",
+    "task": "handover.tasks.emit_scan_events",
     "schedule": 10.0,
     "options": {"expires": 10.0},
 }
@@ -275,32 +275,32 @@ CELERY_BEAT_SCHEDULE["reclaim-webhooks"] = {
 # idempotent, so a run that waited longer than its period is dropped (expires): the next one
 # does the same work.
 CELERY_BEAT_SCHEDULE["expire-passes"] = {
-    "task": "trucks.lifecycle_tasks.expire_passes",
+    "task": "trucks.tasks.expire_passes",
     "schedule": 60.0,
     "options": {"expires": 60.0},
 }
 CELERY_BEAT_SCHEDULE["send-reminders"] = {
-    "task": "trucks.lifecycle_tasks.send_reminders",
+    "task": "notifications.tasks.send_reminders",
     "schedule": 300.0,
     "options": {"expires": 300.0},
 }
 CELERY_BEAT_SCHEDULE["flag-overdue-trips"] = {
-    "task": "checkpoints.lifecycle_tasks.flag_overdue_trips",
+    "task": "checkpoints.tasks.flag_overdue_trips",
     "schedule": 300.0,
     "options": {"expires": 300.0},
 }
 CELERY_BEAT_SCHEDULE["regrade-stale-passes"] = {
-    "task": "trucks.lifecycle_tasks.regrade_stale",
+    "task": "trucks.tasks.regrade_stale",
     "schedule": 600.0,
     "options": {"expires": 600.0},
 }
 CELERY_BEAT_SCHEDULE["anonymise-personal-data"] = {
-    "task": "trucks.lifecycle_tasks.anonymise_personal_data",
+    "task": "trucks.tasks.anonymise_personal_data",
     "schedule": crontab(hour=3, minute=30),
     "options": {"expires": 3600.0},
 }
 CELERY_BEAT_SCHEDULE["anonymise-walk-ins"] = {
-    "task": "checkpoints.lifecycle_tasks.anonymise_walk_ins",
+    "task": "checkpoints.tasks.anonymise_walk_ins",
     "schedule": crontab(hour=3, minute=40),
     "options": {"expires": 3600.0},
 }

@@ -14,8 +14,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from checkpoints import lifecycle, lifecycle_tasks
+from checkpoints import lifecycle
 from checkpoints import services as checkpoint_services
+from checkpoints import tasks as lifecycle_tasks
 from checkpoints.models import Alert, ScanEvent
 from handover.models import WebhookDelivery, WebhookSubscription
 from notifications import messages
@@ -25,7 +26,7 @@ from tests.checkpoints.scanning import open_trip, scan, token_of
 from tests.factories import CheckpointFactory, CompanyFactory, consignee_user, staff_user
 from tests.factories import dispatcher as make_dispatcher
 from tests.lifecycle import bulk_passes, task_names
-from tests.trucks.notifying import sms_outbox_fixture  # noqa: F401
+from tests.notifications.notifying import sms_outbox_fixture  # noqa: F401
 from trucks.models import Trip, TripStatus
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from checkpoints import services as checkpoint_services
 from handover.models import WebhookSubscription
 from notifications import sms
 from notifications.models import Notification
-from notifications.tasks import send_notifications
+from notifications.tasks import send_notifications, send_reminders
 from passcode_portal.celery import app
 from tests.factories import (
     CheckpointFactory,
@@ -33,7 +33,6 @@ from tests.factories import (
     make_trip,
     staff_user,
 )
-from trucks.lifecycle_tasks import send_reminders
 from trucks.models import Driver, Pass
 from trucks.services import pass_token
 

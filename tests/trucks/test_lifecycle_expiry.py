@@ -15,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_trip
 from tests.lifecycle import bulk_passes
-from trucks import lifecycle, lifecycle_tasks, services
+from trucks import lifecycle, services
+from trucks import tasks as lifecycle_tasks
 from trucks.models import Pass, PassStatus, Trip, TripStatus
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,8 @@ from passcode_portal.errors import DomainError, PermissionDenied
 from places.models import Region
 from tests.factories import UserFactory, make_trip
 from tests.lifecycle import bulk_passes, celery_eager, run_after_commit, task_names
-from trucks import lifecycle, lifecycle_tasks, services
+from trucks import lifecycle, services
+from trucks import tasks as lifecycle_tasks
 from trucks.models import Driver, Pass, PassStatus, Policy
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,9 @@ def regraded(template: str = "pass_regraded") -> list[Notification]:
 
 
 def lifecycle_callbacks(callbacks: list[Callable[[], Any]]) -> list[Callable[[], Any]]:
-    return [c for c in callbacks if any(n.startswith("trucks.lifecycle") for n in task_names([c]))]
+    return [
+        c for c in callbacks if any(n.startswith("trucks.tasks.regrade") for n in task_names([c]))
+    ]
 
 
 def drain(capture: Any, callbacks: list[Callable[[], Any]]) -> int:
@@ -89,7 +92,7 @@ def test_a_risk_change_regrades_after_it_commits(
         )
 
     # Recorded at once; the passes wait for the worker.
-    assert task_names(callbacks) == ["trucks.lifecycle_tasks.regrade_region"]
+    assert task_names(callbacks) == ["trucks.tasks.regrade_region"]
     assert Pass.objects.get(trip=trip).colour == "green"
     assert drain(django_capture_on_commit_callbacks, callbacks) == 1
     assert Pass.objects.get(trip=trip).colour == "red"
@@ -108,7 +111,7 @@ def test_setting_the_same_level_schedules_nothing(
 def test_the_synchronous_regrade_stays_for_callers_that_need_it_now(checkpoint: Any) -> None:
     [pass_] = bulk_passes(1, checkpoint=checkpoint, origin=WUJIN, **window())
     set_level(WUJIN, "medium")
-    assert services.passes_regrade_for_region(region=Region.objects.get(code="320000")) == 1
+    assert lifecycle.passes_regrade_region(code="320000").changed == 1
     pass_.refresh_from_db()
     assert pass_.colour == "yellow"
 
@@ -277,7 +280,7 @@ def test_publishing_a_policy_makes_the_next_version_and_regrades(
             assert getattr(policy, name) == getattr(before, name), name
     before.refresh_from_db()
     assert before.test_max_age_hours == 48
-    assert task_names(callbacks) == ["trucks.lifecycle_tasks.regrade_all"]
+    assert task_names(callbacks) == ["trucks.tasks.regrade_all"]
 
     drain(django_capture_on_commit_callbacks, callbacks)
 
@@ -339,7 +342,7 @@ def test_a_policy_added_in_the_admin_is_published(
         response = client.post(reverse("admin:trucks_policy_add"), form)
 
     assert response.status_code == 302
-    assert "trucks.lifecycle_tasks.regrade_all" in task_names(callbacks)
+    assert "trucks.tasks.regrade_all" in task_names(callbacks)
     policy = services.policy_current()
     assert (policy.version, policy.red_risk_level) == (2, "medium")
     assert Pass.objects.get(trip=trip).colour == "red"

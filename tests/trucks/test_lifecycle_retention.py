@@ -17,7 +17,8 @@ from handover.models import WebhookDelivery, WebhookSubscription
 from notifications.models import Notification
 from passcode_portal.outbox import OutboxStatus
 from tests.factories import driver_user, make_trip, valid_id_number, valid_phone
-from trucks import lifecycle, lifecycle_tasks, services
+from trucks import lifecycle, services
+from trucks import tasks as lifecycle_tasks
 from trucks.models import CoRider, Driver, Pass, Trip, TripStatus
 from trucks.services import PersonData
 

@@ -14,14 +14,14 @@ from django.db import OperationalError
 from passcode_portal.celery import app
 
 LIFECYCLE = {
-    "trucks.lifecycle_tasks.expire_passes": 60.0,
-    "trucks.lifecycle_tasks.send_reminders": 300.0,
-    "checkpoints.lifecycle_tasks.flag_overdue_trips": 300.0,
-    "trucks.lifecycle_tasks.regrade_stale": 600.0,
-    "trucks.lifecycle_tasks.anonymise_personal_data": "daily",
-    "checkpoints.lifecycle_tasks.anonymise_walk_ins": "daily",
+    "trucks.tasks.expire_passes": 60.0,
+    "notifications.tasks.send_reminders": 300.0,
+    "checkpoints.tasks.flag_overdue_trips": 300.0,
+    "trucks.tasks.regrade_stale": 600.0,
+    "trucks.tasks.anonymise_personal_data": "daily",
+    "checkpoints.tasks.anonymise_walk_ins": "daily",
 }
-ON_DEMAND = ["trucks.lifecycle_tasks.regrade_region", "trucks.lifecycle_tasks.regrade_all"]
+ON_DEMAND = ["trucks.tasks.regrade_region", "trucks.tasks.regrade_all"]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from trucks.services import region_load_all
+from places.services import region_load_all
 
 
 class Command(BaseCommand):

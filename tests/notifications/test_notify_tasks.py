@@ -18,7 +18,7 @@ from notifications import tasks as notify_tasks
 from notifications.models import Notification
 from passcode_portal.celery import app
 from passcode_portal.outbox import OutboxStatus
-from tests.trucks.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
+from tests.notifications.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
 
 pytestmark = pytest.mark.django_db
 

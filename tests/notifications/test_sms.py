@@ -18,8 +18,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from notifications import sms
+from tests.notifications.notifying import SECRET, Gateway, gateway_fixture, sms_outbox_fixture  # noqa: F401 -- fixtures
 from tests.portal.test_deploy import production_env, run
-from tests.trucks.notifying import SECRET, Gateway, gateway_fixture, sms_outbox_fixture  # noqa: F401 -- fixtures
 
 
 def expected_signature(timestamp: str, body: bytes) -> str:

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import time_machine
 
-from notifications import messages
+from notifications import messages, reminders, tasks
 from notifications.models import Notification
 from tests.factories import make_trip
 from tests.lifecycle import task_names
-from trucks import lifecycle, lifecycle_tasks, services
+from trucks import services
 from trucks.links import pass_link_url
 from trucks.models import Driver, Pass, Trip, TripStatus
 
@@ -61,9 +61,9 @@ def test_the_window_reminder_goes_out_once_at_its_lead_time(
     pass_ = Pass.objects.get(trip=trip)
     due = pass_.valid_from - timedelta(hours=12)  # policy v1: remind_window_hours = 12
 
-    assert lifecycle.reminders_queue(now=due - SECOND).window == 0
-    assert lifecycle.reminders_queue(now=due).window == 1
-    assert lifecycle.reminders_queue(now=due + timedelta(minutes=5)).window == 0
+    assert reminders.reminders_queue(now=due - SECOND).window == 0
+    assert reminders.reminders_queue(now=due).window == 1
+    assert reminders.reminders_queue(now=due + timedelta(minutes=5)).window == 0
 
     [row] = rows("remind_window")
     assert (row.channel, row.recipient, row.language, row.trip_id) == (
@@ -87,7 +87,7 @@ def test_a_driver_with_an_email_address_gets_both(dispatcher: Any, checkpoint: A
     Driver.objects.filter(pk=trip.driver_id).update(email="li@example.cn", language="en")
     due = Pass.objects.get(trip=trip).valid_from - timedelta(hours=12)
 
-    lifecycle.reminders_queue(now=due)
+    reminders.reminders_queue(now=due)
 
     assert [(r.channel, r.recipient, r.language) for r in rows("remind_window")] == [
         ("email", "li@example.cn", "en"),
@@ -103,9 +103,9 @@ def test_no_window_reminder_once_the_window_is_open_or_the_trip_is_over(
     services.trip_cancel(actor=dispatcher, trip=cancelled)
 
     # Missed (a worker down through the lead time): too late once the window is open.
-    assert lifecycle.reminders_queue(now=Pass.objects.get(trip=trip).valid_from).window == 0
+    assert reminders.reminders_queue(now=Pass.objects.get(trip=trip).valid_from).window == 0
     # In time: the cancelled trip's driver hears nothing.
-    assert lifecycle.reminders_queue(now=NOW + timedelta(hours=40)).window == 1
+    assert reminders.reminders_queue(now=NOW + timedelta(hours=40)).window == 1
     assert [r.trip_id for r in rows("remind_window")] == [trip.pk]
 
 
@@ -115,7 +115,7 @@ def test_a_trip_registered_inside_the_lead_time_is_not_reminded(
     # Registered 6 hours ahead: the driver was just sent the pass with the same details.
     ahead(dispatcher, checkpoint, hours=6)
     for minutes in range(0, 240, 5):
-        lifecycle.reminders_queue(now=NOW + timedelta(minutes=minutes))
+        reminders.reminders_queue(now=NOW + timedelta(minutes=minutes))
     assert rows("remind_window") == []
 
 
@@ -124,8 +124,8 @@ def test_the_lead_time_comes_from_the_policy(dispatcher: Any, checkpoint: Any) -
     trip = ahead(dispatcher, checkpoint)
     due = Pass.objects.get(trip=trip).valid_from - timedelta(hours=30)
 
-    assert lifecycle.reminders_queue(now=due - SECOND).window == 0
-    assert lifecycle.reminders_queue(now=due).window == 1
+    assert reminders.reminders_queue(now=due - SECOND).window == 0
+    assert reminders.reminders_queue(now=due).window == 1
 
 
 def test_the_task_run_twice_reminds_once_and_kicks_the_sender(
@@ -134,8 +134,8 @@ def test_the_task_run_twice_reminds_once_and_kicks_the_sender(
     trip = ahead(dispatcher, checkpoint, test_sampled_at=NOW)  # fresh: no test reminder
     with time_machine.travel(Pass.objects.get(trip=trip).valid_from - timedelta(hours=11)):
         with django_capture_on_commit_callbacks() as callbacks:
-            assert lifecycle_tasks.send_reminders() == 1
-        assert lifecycle_tasks.send_reminders() == 0
+            assert tasks.send_reminders() == 1
+        assert tasks.send_reminders() == 0
     assert len(rows("remind_window")) == 1
     assert "notifications.tasks.send_notifications" in task_names(callbacks)
 
@@ -151,9 +151,9 @@ def test_a_test_stale_at_arrival_is_reminded_with_what_to_do(
     assert pass_.reasons == [{"code": "test_stale"}]
     due = trip.planned_arrival - timedelta(hours=24)  # remind_test_hours
 
-    assert lifecycle.reminders_queue(now=due - SECOND).test == 0
-    assert lifecycle.reminders_queue(now=due).test == 1
-    assert lifecycle.reminders_queue(now=due + timedelta(hours=1)).test == 0
+    assert reminders.reminders_queue(now=due - SECOND).test == 0
+    assert reminders.reminders_queue(now=due).test == 1
+    assert reminders.reminders_queue(now=due + timedelta(hours=1)).test == 0
 
     [row] = rows("remind_test")
     assert row.context == {
@@ -202,7 +202,7 @@ def test_which_tests_count_as_stale(
     trip = Trip.objects.get()
     Trip.objects.filter(pk=trip.pk).update(test_sampled_at=sampled)
 
-    assert lifecycle.reminders_queue(now=NOW + timedelta(hours=6)).test == int(reminded)
+    assert reminders.reminders_queue(now=NOW + timedelta(hours=6)).test == int(reminded)
 
 
 def test_an_uploaded_result_stops_the_reminder(dispatcher: Any, checkpoint: Any) -> None:
@@ -211,7 +211,7 @@ def test_an_uploaded_result_stops_the_reminder(dispatcher: Any, checkpoint: Any)
         services.trip_set_test_result(
             actor=dispatcher, trip=trip, result="negative", sampled_at=NOW + timedelta(hours=20)
         )
-    assert lifecycle.reminders_queue(now=trip.planned_arrival - timedelta(hours=24)).test == 0
+    assert reminders.reminders_queue(now=trip.planned_arrival - timedelta(hours=24)).test == 0
 
 
 # --- a pass about to expire while the truck is inside -----------------------------------------
@@ -230,9 +230,9 @@ def test_a_truck_inside_is_reminded_before_its_pass_expires(
     pass_ = Pass.objects.get(trip=trip)
     due = pass_.valid_until - timedelta(hours=2)  # remind_expiry_hours
 
-    assert lifecycle.reminders_queue(now=due - SECOND).expiry == 0
-    assert lifecycle.reminders_queue(now=due).expiry == 1
-    assert lifecycle.reminders_queue(now=due + timedelta(hours=1)).expiry == 0
+    assert reminders.reminders_queue(now=due - SECOND).expiry == 0
+    assert reminders.reminders_queue(now=due).expiry == 1
+    assert reminders.reminders_queue(now=due + timedelta(hours=1)).expiry == 0
 
     [row] = rows("remind_expiry")
     assert row.context["valid_until"] == pass_.valid_until.isoformat()
@@ -245,7 +245,7 @@ def test_no_expiry_reminder_for_trucks_not_inside(dispatcher: Any, checkpoint: A
     inside(exited, TripStatus.EXITED)
     due = Pass.objects.get(trip=registered).valid_until - timedelta(hours=1)
 
-    assert lifecycle.reminders_queue(now=due).expiry == 0
+    assert reminders.reminders_queue(now=due).expiry == 0
     assert rows("remind_expiry") == []
 
 
@@ -258,4 +258,4 @@ def test_the_three_selections_are_a_few_queries_whatever_the_count(
     # Per kind: one SELECT and one INSERT, and the SELECT that finds no more; the policy; the
     # pass links are signed without the database.
     with django_assert_max_num_queries(10):
-        assert lifecycle.reminders_queue(now=due).window == 6
+        assert reminders.reminders_queue(now=due).window == 6

@@ -20,7 +20,7 @@ from notifications.models import Notification
 from passcode_portal.errors import DomainError
 from passcode_portal.outbox import OutboxStatus
 from tests.factories import driver_user, make_trip
-from tests.trucks.notifying import sms_outbox_fixture  # noqa: F401 -- fixtures
+from tests.notifications.notifying import sms_outbox_fixture  # noqa: F401 -- fixtures
 from trucks import links
 from trucks.models import Driver, Pass, Trip
 

@@ -26,7 +26,12 @@ from tests.factories import (
     make_trip,
     staff_user,
 )
-from tests.trucks.notifying import Gateway, gateway_fixture, overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
+from tests.notifications.notifying import (  # noqa: F401 -- fixtures
+    Gateway,
+    gateway_fixture,
+    overdue_exit_rows,
+    sms_outbox_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 

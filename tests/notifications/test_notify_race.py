@@ -13,7 +13,7 @@ from notifications import sending as notify
 from notifications import sms
 from notifications.models import Notification
 from passcode_portal.outbox import OutboxStatus
-from tests.trucks.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
+from tests.notifications.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
 
 pytestmark = [
     pytest.mark.skipif(

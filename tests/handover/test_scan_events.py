@@ -13,9 +13,9 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from checkpoints import services, tasks
+from checkpoints import services
 from handover import scan_events as events
-from handover import webhooks
+from handover import tasks, webhooks
 from handover.models import SweepCursor, WebhookDelivery, WebhookSubscription
 from tests.checkpoints.scanning import altered, open_trip, scan, token_of
 from tests.factories import CheckpointFactory, at, staff_user

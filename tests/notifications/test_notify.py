@@ -19,7 +19,12 @@ from notifications import outbox, sms
 from notifications import sending as notify
 from notifications.models import Notification
 from passcode_portal.outbox import OutboxStatus
-from tests.trucks.notifying import Gateway, gateway_fixture, overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
+from tests.notifications.notifying import (  # noqa: F401 -- fixtures
+    Gateway,
+    gateway_fixture,
+    overdue_exit_rows,
+    sms_outbox_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,53 @@
+"""Operations that write on the registration side, by subject. Views, API views, commands and
+tasks call these; they hold the rules and the transactions. Everything public is named here, so
+callers write ``services.trip_register``."""
+
+from trucks.services.changes import (
+    trip_cancel,
+    trip_correct_plate,
+    trip_record_landing_test,
+    trip_set_test_result,
+)
+from trucks.services.fleet import driver_add, vehicle_add
+from trucks.services.passes import pass_issue, pass_regrade, pass_token, trip_grade
+from trucks.services.policy import (
+    POLICY_FIELDS,
+    pass_window,
+    policy_current,
+    policy_current_cached,
+    policy_publish,
+)
+from trucks.services.regions import region_set_risk
+from trucks.services.registration import (
+    MAX_CO_RIDERS,
+    MAX_TRAVEL_HISTORY,
+    PersonData,
+    TripData,
+    trip_reference,
+    trip_register,
+)
+
+__all__ = [
+    "MAX_CO_RIDERS",
+    "MAX_TRAVEL_HISTORY",
+    "POLICY_FIELDS",
+    "PersonData",
+    "TripData",
+    "driver_add",
+    "pass_issue",
+    "pass_regrade",
+    "pass_token",
+    "pass_window",
+    "policy_current",
+    "policy_current_cached",
+    "policy_publish",
+    "region_set_risk",
+    "trip_cancel",
+    "trip_correct_plate",
+    "trip_grade",
+    "trip_record_landing_test",
+    "trip_reference",
+    "trip_register",
+    "trip_set_test_result",
+    "vehicle_add",
+]

@@ -1,0 +1,31 @@
+"""What the registration side tells the apps above it (docs/architecture.md, "Apps and the
+direction of imports"). Each signal is sent inside the transaction of its cause, so a receiver
+that writes rows (the outbox, the hand-over log) writes them in that transaction: they commit
+with the cause or not at all.
+
+The apps above connect their receivers in their ``AppConfig.ready``; this app never imports
+them.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A trip was registered and its pass issued: ``trip``, ``pass_``.
+trip_registered = Signal()
+# A pass was revoked (the trip cancelled, a new pass replacing it): ``pass_``, ``reason``, ``at``.
+pass_revoked = Signal()
+# Passes changed colour: ``changes`` (a list of the pass and its colour before), ``policy`` (the
+# version that graded them) and ``tell_drivers`` (False where the driver saw it happen, e.g.
+# uploading a test result).
+passes_recoloured = Signal()
+# A policy version was published: ``policy``. Every active pass is to be regraded under it.
+policy_published = Signal()
+# An official changed a region's risk level: ``region``. Its passes are to be regraded.
+region_risk_changed = Signal()
+# Closed trips lost their personal data: ``trip_ids``. Each receiver clears its own copies and
+# answers a mapping of what it cleared to how many rows (``{"notifications": 12}``).
+trips_anonymised = Signal()
+# What a row given up for this reason records as its last error (stored like the senders' error
+# texts, which are the exceptions' own words, in English).
+RETENTION_ERROR = "personal data removed after the retention period"

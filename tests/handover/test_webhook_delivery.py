@@ -24,8 +24,8 @@ from django.db import connection
 from django.utils import timezone
 
 from handover import delivery as webhook_delivery
+from handover import receivers, webhooks
 from handover import tasks as webhook_tasks
-from handover import webhooks
 from handover.models import WebhookDelivery, WebhookSubscription
 from passcode_portal.outbox import OutboxStatus
 from tests.factories import CheckpointFactory, make_trip
@@ -407,7 +407,7 @@ def test_a_delivery_that_kills_its_worker_every_time_fails(trip: Trip, settings:
 def test_two_workers_racing_deliver_each_once(
     regions: None, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(webhooks, "_kick", lambda: None)  # no broker in this test
+    monkeypatch.setattr(receivers, "enqueue_once_on_commit", lambda task: None)  # no broker here
     trip = make_trip(make_dispatcher(), CheckpointFactory())
     subscribe(receiver.url)
     subscribe(receiver.url, name="焦作物流园")

@@ -140,7 +140,7 @@ def before() -> None:
         reason="ok",
         scanned_at=now,
         received_at=now,
-        token_digest="d" * 64,
+        token_digest="d" * 16,
     )
     model("trucks.Notification").objects.create(
         channel="sms",

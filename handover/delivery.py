@@ -33,7 +33,8 @@ lock), so two workers never send one row. Every later change is a compare-and-se
 reclaimed, cannot overwrite what the new claimant recorded. A worker that dies between the POST
 and recording the answer leaves the row in "sending"; ``deliveries_reclaim`` puts it back after
 ``RECLAIM_AFTER`` and it is sent again: delivery is at least once, which is why receivers
-deduplicate by id.
+deduplicate by id. The claim, the compare-and-set, backoff and the sweep are
+``passcode_portal.outbox``, shared with the notifications.
 """
 
 from __future__ import annotations
@@ -53,12 +54,10 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from handover.models import WebhookDelivery
-from passcode_portal.outbox import OutboxStatus
+from passcode_portal.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +72,6 @@ BACKOFF_MAX = timedelta(hours=2)
 RECLAIM_AFTER = timedelta(minutes=10)
 # Enough of an error answer's body to see what the receiver complained about.
 _ERROR_BODY = 200
-_ERROR_LENGTH = WebhookDelivery._meta.get_field("last_error").max_length or 500
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,70 +192,31 @@ def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float) -
 # Claiming, sending, recording
 
 
+# The claim, the compare-and-set on it, backoff, release and reclaim (passcode_portal.outbox).
+OUTBOX: Outbox[WebhookDelivery] = Outbox(
+    WebhookDelivery,
+    done_field="delivered_at",
+    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+    batch_setting="WEBHOOK_BATCH",
+    backoff_first=BACKOFF_FIRST,
+    backoff_max=BACKOFF_MAX,
+    reclaim_after=RECLAIM_AFTER,
+    select_related=("subscription",),
+    label="webhook deliveries",
+)
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 30 s, 1, 2, 4, 8, 16, 32 min, ... up to
     2 h; the seven waits between eight attempts add up to a little over an hour."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
-
-
-def _claim_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    table = qn(WebhookDelivery._meta.db_table)
-    # PostgreSQL: rows another worker is claiming right now are skipped, not waited for, so
-    # workers racing for the same rows each take different ones. SQLite has no row locks: the
-    # single statement runs under the database's write lock, so it is exclusive by itself.
-    lock = " FOR UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
-    return (
-        f"UPDATE {table} SET {qn('status')} = %s, {qn('claimed_at')} = %s, "  # noqa: S608 -- names from the model; values are parameters
-        f"{qn('attempts')} = {qn('attempts')} + 1 "
-        f"WHERE {qn('id')} IN (SELECT {qn('id')} FROM {table} "
-        f"WHERE {qn('status')} = %s AND {qn('next_attempt_at')} <= %s "
-        f"ORDER BY {qn('next_attempt_at')} LIMIT %s{lock}) "
-        # Checked again on the row itself: should a claim ever wait on a row (without SKIP
-        # LOCKED), the re-check after the wait sees it is no longer pending.
-        f"AND {qn('status')} = %s "
-        f"RETURNING {qn('id')}"
-    )
+    return OUTBOX.backoff(attempts)
 
 
 def deliveries_claim(batch: int | None = None) -> list[WebhookDelivery]:
-    """Claim up to ``batch`` due deliveries (pending, next attempt now or earlier) for this
-    worker in one statement: each becomes "sending", stamped with the claim time, its attempt
-    counted. They are then read in one query with their subscriptions."""
-    batch = batch or settings.WEBHOOK_BATCH
-    now = timezone.now()
-    # A raw statement gets no field adaptation: adapt the time as the ORM stores it (on SQLite,
-    # text in UTC without an offset, which is compared as text).
-    db_now = connection.ops.adapt_datetimefield_value(now)
-    # One transaction for the claim and the read: if the read fails, the claim is undone
-    # rather than left "sending" until the sweep.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            _claim_sql(connection.vendor),
-            [
-                OutboxStatus.SENDING,
-                db_now,
-                OutboxStatus.PENDING,
-                db_now,
-                batch,
-                OutboxStatus.PENDING,
-            ],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return []
-        # Only this claim's rows: one reclaimed and claimed by another worker in between carries
-        # another claim time.
-        return list(
-            WebhookDelivery.objects.filter(pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now)
-            .select_related("subscription")
-            .order_by("next_attempt_at", "pk")
-        )
-
-
-def _claim_of(delivery: WebhookDelivery) -> Q:
-    """The row as this worker claimed it: still "sending" under the same claim."""
-    return Q(pk=delivery.pk, status=OutboxStatus.SENDING, claimed_at=delivery.claimed_at)
+    """Claim up to ``batch`` (WEBHOOK_BATCH) due deliveries (pending, next attempt now or
+    earlier) for this worker in one statement: each becomes "sending", stamped with the claim
+    time, its attempt counted. They are read with their subscriptions."""
+    return OUTBOX.claim(batch)
 
 
 def delivery_send(delivery: WebhookDelivery) -> bool:
@@ -284,19 +243,13 @@ def delivery_send(delivery: WebhookDelivery) -> bool:
 
 
 def _record(delivery: WebhookDelivery, answer: Answer, *, final: bool = False) -> None:
-    now = timezone.now()
-    changes: dict[str, Any] = {"response_status": answer.status}
     if answer.ok:
-        changes.update(status=OutboxStatus.SENT, delivered_at=now, last_error="")
-    elif final or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        changes.update(status=OutboxStatus.FAILED, last_error=answer.error[:_ERROR_LENGTH])
+        recorded = OUTBOX.record_sent(delivery, response_status=answer.status, last_error="")
     else:
-        changes.update(
-            status=OutboxStatus.PENDING,
-            next_attempt_at=now + backoff(delivery.attempts),
-            last_error=answer.error[:_ERROR_LENGTH],
+        recorded = OUTBOX.record_failure(
+            delivery, answer.error, final=final, response_status=answer.status
         )
-    if not WebhookDelivery.objects.filter(_claim_of(delivery)).update(**changes):
+    if not recorded:
         # Reclaimed while we were sending (we were presumed dead), or the subscription was
         # deleted: the new claimant, or nobody, decides.
         logger.warning("Webhook delivery %s changed hands while being sent.", delivery.pk)
@@ -305,51 +258,18 @@ def _record(delivery: WebhookDelivery, answer: Answer, *, final: bool = False) -
 def deliveries_release(deliveries: Iterable[WebhookDelivery]) -> int:
     """Give claimed rows that were not tried back to the queue at once, their attempt not
     counted (a task stopped in the middle of a batch)."""
-    rows = list(deliveries)
-    if not rows:
-        return 0
-    return WebhookDelivery.objects.filter(
-        pk__in=[r.pk for r in rows],
-        status=OutboxStatus.SENDING,
-        claimed_at__in={r.claimed_at for r in rows},
-    ).update(status=OutboxStatus.PENDING, attempts=F("attempts") - 1, claimed_at=None)
+    return OUTBOX.release(deliveries)
 
 
 def deliveries_send_due(*, batch: int | None = None, deadline: datetime | None = None) -> int:
     """Claim and send due deliveries, batch after batch, until none is due or ``deadline``
-    passes. Returns how many were delivered."""
-    delivered = 0
-    while deadline is None or timezone.now() < deadline:
-        rows = deliveries_claim(batch)
-        if not rows:
-            break
-        for i, row in enumerate(rows):
-            if deadline is not None and timezone.now() >= deadline:
-                deliveries_release(rows[i:])
-                return delivered
-            try:
-                delivered += delivery_send(row)
-            except BaseException:
-                # Stopped mid-batch (time limit, shutdown, database gone): the rows not yet
-                # tried go back now instead of waiting for the sweep.
-                try:
-                    deliveries_release(rows[i + 1 :])
-                except Exception:
-                    logger.warning("Could not release claimed deliveries", exc_info=True)
-                raise
-    return delivered
+    passes (rows claimed but not tried by then go back at once). Returns how many were
+    delivered."""
+    return OUTBOX.send_due(delivery_send, batch=batch, deadline=deadline)
 
 
 def deliveries_reclaim(older_than: timedelta = RECLAIM_AFTER) -> int:
     """Put deliveries stuck in "sending" (their worker died) back to pending, due now; one that
     has used all its attempts fails instead, so a delivery that kills its worker is not retried
     forever. Two statements, whatever the count. Returns how many were put back."""
-    now = timezone.now()
-    stuck = WebhookDelivery.objects.filter(
-        status=OutboxStatus.SENDING, claimed_at__lt=now - older_than
-    )
-    stuck.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
-        status=OutboxStatus.FAILED,
-        last_error="the sender stopped while sending, on every attempt",
-    )
-    return stuck.update(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_at=None)
+    return OUTBOX.reclaim(older_than)

@@ -23,6 +23,11 @@ status, a redirect, which is not followed, a timeout, a refused connection) is r
 exponential backoff (``backoff``) until ``WEBHOOK_MAX_ATTEMPTS`` (8) attempts, then the delivery
 is failed, its last error kept for the officials' log, from which they may send it again.
 
+The request goes through ``passcode_portal.http``: a receiver whose address is private,
+loopback, link-local or otherwise not public is refused before anything is sent (unless
+``OUTBOUND_ALLOW_PRIVATE_ADDRESSES``), and the delivery fails at once with the reason, since
+retrying would not change it.
+
 Once each, and where it can break
 ---------------------------------
 A row moves pending -> sending -> sent, or back to pending with a later ``next_attempt_at``, or
@@ -39,24 +44,18 @@ deduplicate by id. The claim, the compare-and-set, backoff and the sweep are
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils import timezone
 
 from handover.models import WebhookDelivery
+from passcode_portal import http as outbound
 from passcode_portal.outbox import Outbox
 
 logger = logging.getLogger(__name__)
@@ -86,9 +85,7 @@ def body_of(delivery: WebhookDelivery) -> bytes:
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The ``X-Passcode-Signature`` header for ``body`` sent at ``timestamp``."""
-    message = str(timestamp).encode("ascii") + b"." + body
-    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-    return f"{SIGNATURE_VERSION}={digest}"
+    return f"{SIGNATURE_VERSION}={outbound.hmac_sha256_hex(secret, str(timestamp), body)}"
 
 
 def verify(
@@ -111,15 +108,25 @@ def verify(
     return hmac.compare_digest(sign(secret, sent, body), signature)
 
 
-def headers_for(delivery: WebhookDelivery, body: bytes, timestamp: int) -> dict[str, str]:
+def headers_for(delivery: WebhookDelivery) -> dict[str, str]:
+    """The headers besides the timestamp and signature (``signer_for`` adds those)."""
     return {
         "Content-Type": "application/json",
         "User-Agent": "passcode-portal-webhooks/1",
         "X-Passcode-Event": delivery.event,
         "X-Passcode-Delivery": str(delivery.pk),
-        "X-Passcode-Timestamp": str(timestamp),
-        "X-Passcode-Signature": sign(delivery.subscription.secret, timestamp, body),
     }
+
+
+def signer_for(secret: str) -> outbound.Signer:
+    """``X-Passcode-Timestamp`` and ``X-Passcode-Signature`` (``sign``), added by the client
+    from the exact body it sends, at the moment it sends it."""
+    return outbound.hmac_signer(
+        secret,
+        timestamp_header="X-Passcode-Timestamp",
+        signature_header="X-Passcode-Signature",
+        prefix=f"{SIGNATURE_VERSION}=",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,61 +138,35 @@ class Answer:
     ok: bool
     status: int | None = None
     error: str = ""
+    # Retrying cannot help (the receiver's address is refused): the delivery fails at once.
+    final: bool = False
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is not followed: urllib would turn the POST into a GET without the body, and
-    a 200 to that would count as delivered. The 3xx is reported as an error instead."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _snippet(stream: Any) -> str:
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    sign: outbound.Signer | None = None,
+) -> Answer:
+    """POST through ``passcode_portal.http`` (one deadline, no redirects, a bounded read, the
+    address guard) and classify the answer; never raises for what the network or the receiver
+    does."""
     try:
-        data = stream.read(_ERROR_BODY) if stream is not None else b""
-    except Exception:
-        return ""
-    return data.decode("utf-8", "replace").strip() if isinstance(data, bytes) else ""
-
-
-def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float) -> Answer:
-    """POST and classify the answer; never raises for what the network or the receiver does."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        # The opener would also read file: and ftp: URLs; subscriptions are checked on entry,
-        # and this holds for a row typed in by other means.
-        return Answer(False, None, "not an http(s) URL")
-    request = urllib.request.Request(  # noqa: S310 -- the scheme is checked above
-        url, data=body, headers=dict(headers), method="POST"
-    )
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = int(response.status)
-            response.read(_ERROR_BODY)  # a little of the body, so the connection ends cleanly
-    except urllib.error.HTTPError as error:
-        text = _snippet(error)
-        error.close()
-        message = f"HTTP {error.code}: {text}" if text else f"HTTP {error.code}"
-        return Answer(False, error.code, message)
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        # URLError (refused, DNS), timeouts and TLS failures are OSErrors; a malformed answer is
-        # an HTTPException; a URL urllib cannot use is a ValueError.
-        reason = getattr(error, "reason", None) or error
-        return Answer(False, None, f"{type(error).__name__}: {reason}")
-    if 200 <= status < 300:
-        return Answer(True, status)
-    return Answer(False, status, f"HTTP {status}")
+        response = outbound.post(
+            url, body, headers=headers, timeout=timeout, sign=sign, max_body=_ERROR_BODY
+        )
+    except outbound.AddressRefused as error:
+        return Answer(False, None, str(error), final=True)
+    except outbound.HttpError as error:
+        return Answer(False, None, str(error))
+    if response.ok:
+        return Answer(True, response.status)
+    # Another status, a redirect (not followed) included: a little of the body says why.
+    text = response.text(_ERROR_BODY)
+    message = f"HTTP {response.status}: {text}" if text else f"HTTP {response.status}"
+    return Answer(False, response.status, message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,17 +209,16 @@ def delivery_send(delivery: WebhookDelivery) -> bool:
         # an official may send it again once the subscription is active.
         _record(delivery, Answer(False, None, "subscription inactive"), final=True)
         return False
-    timestamp = int(timezone.now().timestamp())
-    body = body_of(delivery)
     answer = post(
         subscription.url,
-        body,
-        headers_for(delivery, body, timestamp),
+        body_of(delivery),
+        headers_for(delivery),
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        sign=signer_for(subscription.secret),
     )
     if not answer.ok:
         logger.info("Webhook delivery %s failed: %s", delivery.pk, answer.error)
-    _record(delivery, answer)
+    _record(delivery, answer, final=answer.final)
     return answer.ok
 
 

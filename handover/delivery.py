@@ -23,6 +23,11 @@ status, a redirect, which is not followed, a timeout, a refused connection) is r
 exponential backoff (``backoff``) until ``WEBHOOK_MAX_ATTEMPTS`` (8) attempts, then the delivery
 is failed, its last error kept for the officials' log, from which they may send it again.
 
+The request goes through ``passcode_portal.http``: a receiver whose address is private,
+loopback, link-local or otherwise not public is refused before anything is sent (unless
+``OUTBOUND_ALLOW_PRIVATE_ADDRESSES``), and the delivery fails at once with the reason, since
+retrying would not change it.
+
 Once each, and where it can break
 ---------------------------------
 A row moves pending -> sending -> sent, or back to pending with a later ``next_attempt_at``, or
@@ -33,32 +38,25 @@ lock), so two workers never send one row. Every later change is a compare-and-se
 reclaimed, cannot overwrite what the new claimant recorded. A worker that dies between the POST
 and recording the answer leaves the row in "sending"; ``deliveries_reclaim`` puts it back after
 ``RECLAIM_AFTER`` and it is sent again: delivery is at least once, which is why receivers
-deduplicate by id.
+deduplicate by id. The claim, the compare-and-set, backoff and the sweep are
+``passcode_portal.outbox``, shared with the notifications.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO, Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
-from django.utils import timezone
 
 from handover.models import WebhookDelivery
-from passcode_portal.outbox import OutboxStatus
+from passcode_portal import http as outbound
+from passcode_portal.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +71,6 @@ BACKOFF_MAX = timedelta(hours=2)
 RECLAIM_AFTER = timedelta(minutes=10)
 # Enough of an error answer's body to see what the receiver complained about.
 _ERROR_BODY = 200
-_ERROR_LENGTH = WebhookDelivery._meta.get_field("last_error").max_length or 500
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,9 +85,7 @@ def body_of(delivery: WebhookDelivery) -> bytes:
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The ``X-Passcode-Signature`` header for ``body`` sent at ``timestamp``."""
-    message = str(timestamp).encode("ascii") + b"." + body
-    digest = hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-    return f"{SIGNATURE_VERSION}={digest}"
+    return f"{SIGNATURE_VERSION}={outbound.hmac_sha256_hex(secret, str(timestamp), body)}"
 
 
 def verify(
@@ -113,15 +108,25 @@ def verify(
     return hmac.compare_digest(sign(secret, sent, body), signature)
 
 
-def headers_for(delivery: WebhookDelivery, body: bytes, timestamp: int) -> dict[str, str]:
+def headers_for(delivery: WebhookDelivery) -> dict[str, str]:
+    """The headers besides the timestamp and signature (``signer_for`` adds those)."""
     return {
         "Content-Type": "application/json",
         "User-Agent": "passcode-portal-webhooks/1",
         "X-Passcode-Event": delivery.event,
         "X-Passcode-Delivery": str(delivery.pk),
-        "X-Passcode-Timestamp": str(timestamp),
-        "X-Passcode-Signature": sign(delivery.subscription.secret, timestamp, body),
     }
+
+
+def signer_for(secret: str) -> outbound.Signer:
+    """``X-Passcode-Timestamp`` and ``X-Passcode-Signature`` (``sign``), added by the client
+    from the exact body it sends, at the moment it sends it."""
+    return outbound.hmac_signer(
+        secret,
+        timestamp_header="X-Passcode-Timestamp",
+        signature_header="X-Passcode-Signature",
+        prefix=f"{SIGNATURE_VERSION}=",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,131 +138,66 @@ class Answer:
     ok: bool
     status: int | None = None
     error: str = ""
+    # Retrying cannot help (the receiver's address is refused): the delivery fails at once.
+    final: bool = False
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is not followed: urllib would turn the POST into a GET without the body, and
-    a 200 to that would count as delivered. The 3xx is reported as an error instead."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _snippet(stream: Any) -> str:
+def post(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    sign: outbound.Signer | None = None,
+) -> Answer:
+    """POST through ``passcode_portal.http`` (one deadline, no redirects, a bounded read, the
+    address guard) and classify the answer; never raises for what the network or the receiver
+    does."""
     try:
-        data = stream.read(_ERROR_BODY) if stream is not None else b""
-    except Exception:
-        return ""
-    return data.decode("utf-8", "replace").strip() if isinstance(data, bytes) else ""
-
-
-def post(url: str, body: bytes, headers: Mapping[str, str], *, timeout: float) -> Answer:
-    """POST and classify the answer; never raises for what the network or the receiver does."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        # The opener would also read file: and ftp: URLs; subscriptions are checked on entry,
-        # and this holds for a row typed in by other means.
-        return Answer(False, None, "not an http(s) URL")
-    request = urllib.request.Request(  # noqa: S310 -- the scheme is checked above
-        url, data=body, headers=dict(headers), method="POST"
-    )
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = int(response.status)
-            response.read(_ERROR_BODY)  # a little of the body, so the connection ends cleanly
-    except urllib.error.HTTPError as error:
-        text = _snippet(error)
-        error.close()
-        message = f"HTTP {error.code}: {text}" if text else f"HTTP {error.code}"
-        return Answer(False, error.code, message)
-    except (OSError, http.client.HTTPException, ValueError) as error:
-        # URLError (refused, DNS), timeouts and TLS failures are OSErrors; a malformed answer is
-        # an HTTPException; a URL urllib cannot use is a ValueError.
-        reason = getattr(error, "reason", None) or error
-        return Answer(False, None, f"{type(error).__name__}: {reason}")
-    if 200 <= status < 300:
-        return Answer(True, status)
-    return Answer(False, status, f"HTTP {status}")
+        response = outbound.post(
+            url, body, headers=headers, timeout=timeout, sign=sign, max_body=_ERROR_BODY
+        )
+    except outbound.AddressRefused as error:
+        return Answer(False, None, str(error), final=True)
+    except outbound.HttpError as error:
+        return Answer(False, None, str(error))
+    if response.ok:
+        return Answer(True, response.status)
+    # Another status, a redirect (not followed) included: a little of the body says why.
+    text = response.text(_ERROR_BODY)
+    message = f"HTTP {response.status}: {text}" if text else f"HTTP {response.status}"
+    return Answer(False, response.status, message)
 
 
 # ---------------------------------------------------------------------------------------------
 # Claiming, sending, recording
 
 
+# The claim, the compare-and-set on it, backoff, release and reclaim (passcode_portal.outbox).
+OUTBOX: Outbox[WebhookDelivery] = Outbox(
+    WebhookDelivery,
+    done_field="delivered_at",
+    max_attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+    batch_setting="WEBHOOK_BATCH",
+    backoff_first=BACKOFF_FIRST,
+    backoff_max=BACKOFF_MAX,
+    reclaim_after=RECLAIM_AFTER,
+    select_related=("subscription",),
+    label="webhook deliveries",
+)
+
+
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 30 s, 1, 2, 4, 8, 16, 32 min, ... up to
     2 h; the seven waits between eight attempts add up to a little over an hour."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
-
-
-def _claim_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    table = qn(WebhookDelivery._meta.db_table)
-    # PostgreSQL: rows another worker is claiming right now are skipped, not waited for, so
-    # workers racing for the same rows each take different ones. SQLite has no row locks: the
-    # single statement runs under the database's write lock, so it is exclusive by itself.
-    lock = " FOR UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
-    return (
-        f"UPDATE {table} SET {qn('status')} = %s, {qn('claimed_at')} = %s, "  # noqa: S608 -- names from the model; values are parameters
-        f"{qn('attempts')} = {qn('attempts')} + 1 "
-        f"WHERE {qn('id')} IN (SELECT {qn('id')} FROM {table} "
-        f"WHERE {qn('status')} = %s AND {qn('next_attempt_at')} <= %s "
-        f"ORDER BY {qn('next_attempt_at')} LIMIT %s{lock}) "
-        # Checked again on the row itself: should a claim ever wait on a row (without SKIP
-        # LOCKED), the re-check after the wait sees it is no longer pending.
-        f"AND {qn('status')} = %s "
-        f"RETURNING {qn('id')}"
-    )
+    return OUTBOX.backoff(attempts)
 
 
 def deliveries_claim(batch: int | None = None) -> list[WebhookDelivery]:
-    """Claim up to ``batch`` due deliveries (pending, next attempt now or earlier) for this
-    worker in one statement: each becomes "sending", stamped with the claim time, its attempt
-    counted. They are then read in one query with their subscriptions."""
-    batch = batch or settings.WEBHOOK_BATCH
-    now = timezone.now()
-    # A raw statement gets no field adaptation: adapt the time as the ORM stores it (on SQLite,
-    # text in UTC without an offset, which is compared as text).
-    db_now = connection.ops.adapt_datetimefield_value(now)
-    # One transaction for the claim and the read: if the read fails, the claim is undone
-    # rather than left "sending" until the sweep.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            _claim_sql(connection.vendor),
-            [
-                OutboxStatus.SENDING,
-                db_now,
-                OutboxStatus.PENDING,
-                db_now,
-                batch,
-                OutboxStatus.PENDING,
-            ],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return []
-        # Only this claim's rows: one reclaimed and claimed by another worker in between carries
-        # another claim time.
-        return list(
-            WebhookDelivery.objects.filter(pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now)
-            .select_related("subscription")
-            .order_by("next_attempt_at", "pk")
-        )
-
-
-def _claim_of(delivery: WebhookDelivery) -> Q:
-    """The row as this worker claimed it: still "sending" under the same claim."""
-    return Q(pk=delivery.pk, status=OutboxStatus.SENDING, claimed_at=delivery.claimed_at)
+    """Claim up to ``batch`` (WEBHOOK_BATCH) due deliveries (pending, next attempt now or
+    earlier) for this worker in one statement: each becomes "sending", stamped with the claim
+    time, its attempt counted. They are read with their subscriptions."""
+    return OUTBOX.claim(batch)
 
 
 def delivery_send(delivery: WebhookDelivery) -> bool:
@@ -269,34 +209,27 @@ def delivery_send(delivery: WebhookDelivery) -> bool:
         # an official may send it again once the subscription is active.
         _record(delivery, Answer(False, None, "subscription inactive"), final=True)
         return False
-    timestamp = int(timezone.now().timestamp())
-    body = body_of(delivery)
     answer = post(
         subscription.url,
-        body,
-        headers_for(delivery, body, timestamp),
+        body_of(delivery),
+        headers_for(delivery),
         timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        sign=signer_for(subscription.secret),
     )
     if not answer.ok:
         logger.info("Webhook delivery %s failed: %s", delivery.pk, answer.error)
-    _record(delivery, answer)
+    _record(delivery, answer, final=answer.final)
     return answer.ok
 
 
 def _record(delivery: WebhookDelivery, answer: Answer, *, final: bool = False) -> None:
-    now = timezone.now()
-    changes: dict[str, Any] = {"response_status": answer.status}
     if answer.ok:
-        changes.update(status=OutboxStatus.SENT, delivered_at=now, last_error="")
-    elif final or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-        changes.update(status=OutboxStatus.FAILED, last_error=answer.error[:_ERROR_LENGTH])
+        recorded = OUTBOX.record_sent(delivery, response_status=answer.status, last_error="")
     else:
-        changes.update(
-            status=OutboxStatus.PENDING,
-            next_attempt_at=now + backoff(delivery.attempts),
-            last_error=answer.error[:_ERROR_LENGTH],
+        recorded = OUTBOX.record_failure(
+            delivery, answer.error, final=final, response_status=answer.status
         )
-    if not WebhookDelivery.objects.filter(_claim_of(delivery)).update(**changes):
+    if not recorded:
         # Reclaimed while we were sending (we were presumed dead), or the subscription was
         # deleted: the new claimant, or nobody, decides.
         logger.warning("Webhook delivery %s changed hands while being sent.", delivery.pk)
@@ -305,51 +238,18 @@ def _record(delivery: WebhookDelivery, answer: Answer, *, final: bool = False) -
 def deliveries_release(deliveries: Iterable[WebhookDelivery]) -> int:
     """Give claimed rows that were not tried back to the queue at once, their attempt not
     counted (a task stopped in the middle of a batch)."""
-    rows = list(deliveries)
-    if not rows:
-        return 0
-    return WebhookDelivery.objects.filter(
-        pk__in=[r.pk for r in rows],
-        status=OutboxStatus.SENDING,
-        claimed_at__in={r.claimed_at for r in rows},
-    ).update(status=OutboxStatus.PENDING, attempts=F("attempts") - 1, claimed_at=None)
+    return OUTBOX.release(deliveries)
 
 
 def deliveries_send_due(*, batch: int | None = None, deadline: datetime | None = None) -> int:
     """Claim and send due deliveries, batch after batch, until none is due or ``deadline``
-    passes. Returns how many were delivered."""
-    delivered = 0
-    while deadline is None or timezone.now() < deadline:
-        rows = deliveries_claim(batch)
-        if not rows:
-            break
-        for i, row in enumerate(rows):
-            if deadline is not None and timezone.now() >= deadline:
-                deliveries_release(rows[i:])
-                return delivered
-            try:
-                delivered += delivery_send(row)
-            except BaseException:
-                # Stopped mid-batch (time limit, shutdown, database gone): the rows not yet
-                # tried go back now instead of waiting for the sweep.
-                try:
-                    deliveries_release(rows[i + 1 :])
-                except Exception:
-                    logger.warning("Could not release claimed deliveries", exc_info=True)
-                raise
-    return delivered
+    passes (rows claimed but not tried by then go back at once). Returns how many were
+    delivered."""
+    return OUTBOX.send_due(delivery_send, batch=batch, deadline=deadline)
 
 
 def deliveries_reclaim(older_than: timedelta = RECLAIM_AFTER) -> int:
     """Put deliveries stuck in "sending" (their worker died) back to pending, due now; one that
     has used all its attempts fails instead, so a delivery that kills its worker is not retried
     forever. Two statements, whatever the count. Returns how many were put back."""
-    now = timezone.now()
-    stuck = WebhookDelivery.objects.filter(
-        status=OutboxStatus.SENDING, claimed_at__lt=now - older_than
-    )
-    stuck.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
-        status=OutboxStatus.FAILED,
-        last_error="the sender stopped while sending, on every attempt",
-    )
-    return stuck.update(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_at=None)
+    return OUTBOX.reclaim(older_than)

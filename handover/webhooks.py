@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from handover import signals
 from handover.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from passcode_portal import http as outbound
 from passcode_portal.errors import DomainError, NotFound, PermissionDenied
 from passcode_portal.outbox import OutboxStatus
 from passcode_portal.ttlcache import TTLCache
@@ -214,7 +215,11 @@ def _require_official(user: AnyUser) -> None:
 def url_errors(url: str) -> list[str]:
     """Why ``url`` cannot receive deliveries, or nothing. Deliveries carry drivers' names and
     phones, so they travel over HTTPS; plain HTTP is for a receiver on this machine, and for
-    development and tests (WEBHOOK_ALLOW_HTTP, off in production)."""
+    development and tests (WEBHOOK_ALLOW_HTTP, off in production). A receiver must have a
+    public address: an address written out that is private, loopback, link-local or otherwise
+    not public, or a name for this machine (localhost), is refused here as the sender would
+    refuse it (``passcode_portal.http``), unless OUTBOUND_ALLOW_PRIVATE_ADDRESSES; names are
+    checked when a delivery resolves them."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -228,10 +233,18 @@ def url_errors(url: str) -> list[str]:
         return [_("Enter a full URL, for example https://portal.example.cn/hooks/passcode.")]
     if parts.username or parts.password:
         return [_("Leave the user name and password out of the URL.")]
+    errors = []
+    if not settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES and outbound.literal_host_refusal(host):
+        errors.append(
+            _(
+                "Use the receiving system's public address: deliveries are not sent to "
+                "private, loopback or link-local addresses."
+            )
+        )
     loopback = host in _LOOPBACK or host.endswith(".localhost")
     if parts.scheme == "http" and not (loopback or settings.WEBHOOK_ALLOW_HTTP):
-        return [_("Use an https:// URL: deliveries carry personal data.")]
-    return []
+        errors.append(_("Use an https:// URL: deliveries carry personal data."))
+    return errors
 
 
 def _clean(changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ the channel failed, or to failed after ``NOTIFY_MAX_ATTEMPTS`` attempts (officia
 may send them again). The claim (pending -> sending) is one statement that skips rows another
 worker holds, so two workers never claim one row; every later change is a compare-and-set on the
 claim (status "sending" and the same ``claimed_at``), so a worker that was presumed dead and whose
-rows were reclaimed cannot overwrite what the new claimant recorded.
+rows were reclaimed cannot overwrite what the new claimant recorded. The claim, the
+compare-and-set, backoff and the sweep are ``passcode_portal.outbox``, shared with the hand-over
+deliveries; this module says what is sent and how a failure counts.
 
 Exactly once, and where it can break: a worker that dies between handing a message to the
 gateway and recording "sent" leaves the row in "sending"; the sweep puts it back after
@@ -24,13 +26,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifications import messages, sms
 from notifications.models import Notification
-from passcode_portal.outbox import OutboxStatus
+from passcode_portal.outbox import Outbox, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -42,76 +43,29 @@ RECLAIM_AFTER = timedelta(minutes=10)
 # Officials' page: a pending row older than this is late (the sender runs every 30 s).
 LATE_AFTER = timedelta(minutes=10)
 
-_ERROR_LENGTH = Notification._meta.get_field("last_error").max_length or 500
+# The claim, the compare-and-set on it, backoff, release and reclaim (passcode_portal.outbox).
+OUTBOX: Outbox[Notification] = Outbox(
+    Notification,
+    done_field="sent_at",
+    max_attempts_setting="NOTIFY_MAX_ATTEMPTS",
+    batch_setting="NOTIFY_BATCH",
+    backoff_first=BACKOFF_FIRST,
+    backoff_max=BACKOFF_MAX,
+    reclaim_after=RECLAIM_AFTER,
+    label="notifications",
+)
 
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 30 s, 1 min, 2 min, ... up to 1 h."""
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
-
-
-def _claim_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    table = qn(Notification._meta.db_table)
-    status, attempts, row_id = qn("status"), qn("attempts"), qn("id")
-    due = (
-        f"SELECT {row_id} FROM {table} "  # noqa: S608 -- names from the model; values are parameters
-        f"WHERE {status} = %(pending)s AND {qn('next_attempt_at')} <= %(now)s "
-        f"ORDER BY {qn('next_attempt_at')} LIMIT %(batch)s"
-    )
-    claim = (
-        f"UPDATE {table} SET {status} = %(sending)s, {qn('claimed_at')} = %(now)s, "  # noqa: S608 -- as above
-        f"{attempts} = {attempts} + 1"
-    )
-    if vendor == "postgresql":
-        # Rows another worker is claiming right now are skipped, not waited for, so workers
-        # racing for the same rows each take different ones. The due rows are chosen once, in
-        # a materialised CTE: as "id IN (subquery)" the planner may run the subquery again for
-        # each row, and every run locks (and so claims) up to another LIMIT rows.
-        return (
-            f"WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) "
-            f"{claim} FROM due WHERE {table}.{row_id} = due.{row_id} "
-            f"AND {table}.{status} = %(pending)s RETURNING {table}.{row_id}"
-        )
-    # SQLite has no row locks: one statement runs under the database's write lock, so it is
-    # exclusive by itself, and an uncorrelated IN (subquery) is evaluated once.
-    return f"{claim} WHERE {row_id} IN ({due}) RETURNING {row_id}"
+    return OUTBOX.backoff(attempts)
 
 
 def notifications_claim(batch: int | None = None) -> list[Notification]:
-    """Claim up to ``batch`` due rows (pending, next attempt now or earlier) for this worker, in
-    one statement: each becomes "sending", stamped with the claim time, its attempt counted.
-    The rows are then read in one query (through the ORM, which converts JSON and times the
-    same way on every database). The caller sends each with ``notification_send``."""
-    batch = batch or settings.NOTIFY_BATCH
-    now = timezone.now()
-    params = {
-        "pending": OutboxStatus.PENDING.value,
-        "sending": OutboxStatus.SENDING.value,
-        # A raw statement gets no field adaptation: adapt the time as the ORM stores it (on
-        # SQLite, text in UTC without an offset, which is compared as text).
-        "now": connection.ops.adapt_datetimefield_value(now),
-        "batch": batch,
-    }
-    # One transaction for the claim and the read: if the read fails (a lock time-out, a lost
-    # connection), the claim is undone rather than left "sending" until the sweep.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_claim_sql(connection.vendor), params)
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return []
-        # Only this claim's rows: a row reclaimed and claimed by another worker in between (it
-        # would take minutes) carries another claim time.
-        return list(
-            Notification.objects.filter(
-                pk__in=ids, status=OutboxStatus.SENDING, claimed_at=now
-            ).order_by("next_attempt_at", "pk")
-        )
-
-
-def _claim_of(row: Notification) -> Q:
-    """The row as this worker claimed it: still "sending" under the same claim."""
-    return Q(pk=row.pk, status=OutboxStatus.SENDING, claimed_at=row.claimed_at)
+    """Claim up to ``batch`` (NOTIFY_BATCH) due rows (pending, next attempt now or earlier) for
+    this worker, in one statement: each becomes "sending", stamped with the claim time, its
+    attempt counted. The caller sends each with ``notification_send``."""
+    return OUTBOX.claim(batch)
 
 
 def _deliver(row: Notification) -> None:
@@ -158,78 +112,33 @@ def notification_send(row: Notification) -> bool:
         logger.warning("Notification %s failed", row.pk, exc_info=True)
         _record_failure(row, f"{row.channel}: {type(error).__name__}: {error}")
         return False
-    now = timezone.now()
-    marked = Notification.objects.filter(_claim_of(row)).update(
-        status=OutboxStatus.SENT, sent_at=now
-    )
-    if not marked:
+    if not OUTBOX.record_sent(row):
         # Reclaimed while we were sending (we were presumed dead): the new claimant decides.
         logger.warning("Notification %s was reclaimed while being sent.", row.pk)
     return True
 
 
 def _record_failure(row: Notification, error: str, *, final: bool = False) -> None:
-    now = timezone.now()
-    error = error[:_ERROR_LENGTH]
-    if final or row.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        changes: dict[str, object] = {"status": OutboxStatus.FAILED, "last_error": error}
-    else:
-        changes = {
-            "status": OutboxStatus.PENDING,
-            "next_attempt_at": now + backoff(row.attempts),
-            "last_error": error,
-        }
-    Notification.objects.filter(_claim_of(row)).update(**changes)
+    OUTBOX.record_failure(row, error, final=final)
 
 
 def notifications_release(rows: Iterable[Notification]) -> int:
     """Give claimed rows that were not tried back to the queue at once, their attempt not
     counted (a task stopped by its time limit in the middle of a batch)."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    return Notification.objects.filter(
-        pk__in=[r.pk for r in rows],
-        status=OutboxStatus.SENDING,
-        claimed_at__in={r.claimed_at for r in rows},
-    ).update(status=OutboxStatus.PENDING, attempts=F("attempts") - 1, claimed_at=None)
+    return OUTBOX.release(rows)
 
 
 def notifications_send_due(*, batch: int | None = None, deadline: datetime | None = None) -> int:
-    """Claim and send due rows, batch after batch, until none is due or ``deadline`` passes.
-    Returns how many were sent."""
-    sent = 0
-    while deadline is None or timezone.now() < deadline:
-        rows = notifications_claim(batch)
-        if not rows:
-            break
-        for i, row in enumerate(rows):
-            try:
-                sent += notification_send(row)
-            except BaseException:
-                # Stopped mid-batch (time limit, shutdown, database gone): the rows not yet
-                # tried go back now instead of waiting for the sweep.
-                try:
-                    notifications_release(rows[i + 1 :])
-                except Exception:
-                    logger.warning("Could not release claimed notifications", exc_info=True)
-                raise
-    return sent
+    """Claim and send due rows, batch after batch, until none is due or ``deadline`` passes
+    (rows claimed but not tried by then go back at once). Returns how many were sent."""
+    return OUTBOX.send_due(notification_send, batch=batch, deadline=deadline)
 
 
 def notifications_reclaim(older_than: timedelta = RECLAIM_AFTER) -> int:
     """Put rows stuck in "sending" (their worker died) back to pending, due now; a row that has
     used all its attempts fails instead, so a message that kills its worker is not retried
     forever. Two statements, whatever the count. Returns how many were put back."""
-    now = timezone.now()
-    stuck = Notification.objects.filter(
-        status=OutboxStatus.SENDING, claimed_at__lt=now - older_than
-    )
-    stuck.filter(attempts__gte=settings.NOTIFY_MAX_ATTEMPTS).update(
-        status=OutboxStatus.FAILED,
-        last_error="the sender stopped while sending, on every attempt",
-    )
-    return stuck.update(status=OutboxStatus.PENDING, next_attempt_at=now, claimed_at=None)
+    return OUTBOX.reclaim(older_than)
 
 
 def notifications_needing_attention(now: datetime | None = None) -> QuerySet[Notification]:

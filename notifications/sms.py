@@ -9,20 +9,17 @@ when a message could not be handed over; the caller (the outbox sender) retries 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+
+from passcode_portal import http as outbound
 
 logger = logging.getLogger(__name__)
 
@@ -80,14 +77,16 @@ def outbox_clear() -> None:
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """Hex HMAC-SHA256 of ``"<timestamp>.<body>"``. The timestamp is signed too, so a captured
     request cannot be replayed later with a fresh timestamp; the gateway rejects old ones."""
-    message = timestamp.encode("ascii") + b"." + body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return outbound.hmac_sha256_hex(secret, timestamp, body)
 
 
 class HttpGatewayBackend(BaseBackend):
     """Production: POST ``{"phone", "text", "id"?}`` as JSON to ``SMS_GATEWAY_URL`` with
     ``X-Timestamp`` (Unix seconds) and ``X-Signature`` (see ``signature``). Any 2xx answer is
-    success; anything else, or no answer within the timeout, is an SmsError."""
+    success; anything else (a redirect is not followed), or no answer within the timeout, is an
+    SmsError. The request goes through ``passcode_portal.http``; its private-address guard is
+    not applied here: the gateway's URL is set by the operator, not typed in by users, and an
+    operator's gateway is often inside their own network."""
 
     def __init__(self) -> None:
         # Read at first use, not at import: settings are not read at import time, and a
@@ -107,36 +106,32 @@ class HttpGatewayBackend(BaseBackend):
         if message_id is not None:
             payload["id"] = message_id
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(  # noqa: S310 -- the scheme is checked in __init__
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Timestamp": timestamp,
-                "X-Signature": signature(self.secret, timestamp, body),
-                "User-Agent": "passcode-portal-sms/1",
-            },
-        )
         try:
-            with urllib.request.urlopen(  # noqa: S310 -- the scheme is checked in __init__
-                request, timeout=GATEWAY_TIMEOUT_SECONDS
-            ) as response:
-                response.read(1024)
-        except urllib.error.HTTPError as error:  # urlopen raises on every non-2xx status
-            detail = error.read(200).decode("utf-8", "replace").strip()
-            reason = f"gateway answered {error.code}" + (f": {detail}" if detail else "")
-            raise SmsError(reason[:_REASON_LENGTH]) from error
-        except urllib.error.URLError as error:
-            raise SmsError(f"gateway unreachable: {error.reason}"[:_REASON_LENGTH]) from error
-        except (TimeoutError, OSError) as error:
+            answer = outbound.post(
+                self.url,
+                body,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "passcode-portal-sms/1",
+                },
+                sign=outbound.hmac_signer(
+                    self.secret, timestamp_header="X-Timestamp", signature_header="X-Signature"
+                ),
+                timeout=GATEWAY_TIMEOUT_SECONDS,
+                max_body=_REASON_LENGTH,
+                allow_private=True,
+            )
+        except outbound.HttpError as error:
             raise SmsError(f"gateway unreachable: {error}"[:_REASON_LENGTH]) from error
+        if not answer.ok:
+            detail = answer.text()
+            reason = f"gateway answered {answer.status}" + (f": {detail}" if detail else "")
+            raise SmsError(reason[:_REASON_LENGTH])
 
 
 def get_backend() -> BaseBackend:
-    """The configured backend, built on each call: building one is cheap (urllib keeps no
-    connections), and a changed setting (a test, a fixed configuration) is seen at once. A
+    """The configured backend, built on each call: building one is cheap (the HTTP client keeps
+    no connections), and a changed setting (a test, a fixed configuration) is seen at once. A
     misconfigured backend raises ImproperlyConfigured here, at first use."""
     backend: BaseBackend = import_string(settings.SMS_BACKEND)()
     return backend

@@ -346,6 +346,11 @@ WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_BATCH = envint("WEBHOOK_BATCH", 10)
 WEBHOOK_ALLOW_HTTP = envbool("WEBHOOK_ALLOW_HTTP", DJANGO_ENV != "production")
 WEBHOOK_SCAN_SETTLE_SECONDS = envint("WEBHOOK_SCAN_SETTLE_SECONDS", 10)
+# Outbound requests (passcode_portal.http): webhook receivers whose address is private,
+# loopback, link-local or otherwise not public are refused (a subscription URL must not reach
+# into this network), unless this is on: for a receiver inside the network on purpose, and in
+# tests with a receiver on this machine. The SMS gateway, set by the operator, is not checked.
+OUTBOUND_ALLOW_PRIVATE_ADDRESSES = envbool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Pass signing (Ed25519). PASS_SIGNING_KEY is "<key id>:<base64 of the 32-byte private seed>";
 # PASS_VERIFY_KEYS lists retired keys as "<key id>:<base64 of the public key>" so passes signed

@@ -188,12 +188,60 @@ def test_urls_are_https_except_on_this_machine(
     client: Any, settings: Any, url: str, ok: bool
 ) -> None:
     settings.WEBHOOK_ALLOW_HTTP = False  # as in production
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True  # a receiver on this machine is wanted
 
     r = client.post("/api/v1/webhooks/", {**BODY, "url": url}, format="json")
 
     assert r.status_code == (201 if ok else 400), r.json()
     if not ok:
         assert list(r.json()["fields"]) == ["url"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks",
+        "http://localhost:8080/hooks",
+        "https://hub.localhost/hooks",
+        "https://10.1.2.3/hooks",
+        "https://172.16.0.9/hooks",
+        "https://192.168.1.20/hooks",
+        "https://169.254.169.254/latest/meta-data",
+        "https://100.64.0.1/hooks",
+        "https://0.0.0.0/hooks",
+        "https://[::1]/hooks",
+        "https://[::ffff:10.0.0.1]/hooks",
+        "https://[fd00::1]/hooks",
+        "https://[fe80::1]/hooks",
+    ],
+)
+def test_private_and_loopback_addresses_are_refused_by_default(
+    client: Any, settings: Any, url: str
+) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = False  # the default
+
+    r = client.post(
+        "/api/v1/webhooks/", {**BODY, "url": url}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert r.status_code == 400, r.json()
+    [message] = r.json()["fields"]["url"]
+    assert "public address" in message
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_private_addresses_are_allowed_with_the_setting(client: Any, settings: Any) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True
+
+    r = client.post("/api/v1/webhooks/", {**BODY, "url": "https://10.1.2.3/hooks"}, format="json")
+
+    assert r.status_code == 201, r.json()
+
+
+def test_a_public_address_written_out_is_accepted(client: Any) -> None:
+    r = client.post("/api/v1/webhooks/", {**BODY, "url": "https://8.8.8.8/hooks"}, format="json")
+
+    assert r.status_code == 201, r.json()
 
 
 def test_plain_http_is_allowed_outside_production(client: Any, settings: Any) -> None:

@@ -84,6 +84,12 @@ class Receiver:
         return [int(headers["X-Passcode-Delivery"]) for headers, _body in self.requests]
 
 
+@pytest.fixture(autouse=True)
+def receivers_on_this_machine(settings: Any) -> None:
+    """The receivers here listen on 127.0.0.1, which the sender refuses by default."""
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
@@ -275,7 +281,7 @@ def test_a_refused_connection_is_retried(trip: Trip) -> None:
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, None)
-    assert "URLError" in delivery.last_error
+    assert "ConnectionRefusedError" in delivery.last_error
 
 
 def test_a_redirect_is_not_followed(receiver: Receiver, trip: Trip) -> None:
@@ -304,6 +310,36 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert "timed out" in delivery.last_error
+
+
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("127.0.0.1", "a loopback address"),
+        ("localhost", "a loopback address"),
+        ("10.20.30.40", "a private address"),
+        ("[::1]", "a loopback address"),
+        ("[::ffff:192.168.1.1]", "a private address"),
+    ],
+)
+def test_a_receiver_on_a_private_address_is_refused_by_default(
+    receiver: Receiver, trip: Trip, settings: Any, host: str, kind: str
+) -> None:
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = False  # the default
+    port = receiver.server.server_address[1]
+    subscribe(f"http://{host}:{port}/hooks/")
+    delivery = queue(trip)
+
+    assert webhook_delivery.deliveries_send_due() == 0
+
+    delivery.refresh_from_db()
+    # Failed at once (waiting would not change the address), the reason in the log.
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("failed", 1, None)
+    assert delivery.last_error.startswith("refused: ")
+    assert kind in delivery.last_error
+    assert "OUTBOUND_ALLOW_PRIVATE_ADDRESSES" in delivery.last_error
+    # Nothing reached the receiver (which listens on 127.0.0.1, the address refused first).
+    assert receiver.requests == []
 
 
 def test_an_inactive_subscription_is_not_sent(receiver: Receiver, trip: Trip) -> None:

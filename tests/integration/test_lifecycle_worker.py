@@ -65,7 +65,9 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver() -> Iterator[str]:
+def receiver(settings: Any) -> Iterator[str]:
+    # On 127.0.0.1, which the sender refuses unless told otherwise.
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True
     Receiver.received = []
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

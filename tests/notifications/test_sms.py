@@ -85,6 +85,21 @@ def test_a_client_error_is_an_sms_error_too(gateway: Gateway) -> None:
         sms.send_sms("13912345678", "text")
 
 
+def test_a_redirect_from_the_gateway_is_not_followed(gateway: Gateway) -> None:
+    gateway.statuses = [302]
+    with pytest.raises(sms.SmsError, match="gateway answered 302"):
+        sms.send_sms("13912345678", "text")
+    assert len(gateway.requests) == 1
+
+
+def test_the_gateway_may_be_on_a_private_address(gateway: Gateway, settings: Any) -> None:
+    # The operator sets the gateway's URL; the guard on webhook receivers' addresses is not
+    # applied to it (the gateway here is on 127.0.0.1).
+    settings.OUTBOUND_ALLOW_PRIVATE_ADDRESSES = False  # the default
+    sms.send_sms("13912345678", "text")
+    assert len(gateway.accepted) == 1
+
+
 def test_an_unreachable_gateway_is_an_sms_error(settings: Any) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

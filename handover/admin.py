@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from handover import webhooks
+from handover import events, subscriptions
 from handover.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from passcode_portal.admin_base import NoRevertMixin, actor_of
 
@@ -44,7 +44,7 @@ class WebhookSubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
-        errors = webhooks.url_errors(url)
+        errors = subscriptions.url_errors(url)
         if errors:
             raise ValidationError(errors)
         return url
@@ -74,11 +74,11 @@ class WebhookSubscriptionAdmin(NoRevertMixin, SimpleHistoryAdmin):
         if form.cleaned_data.get("new_secret"):
             obj.secret = form.cleaned_data["new_secret"]
         elif not change:
-            obj.secret = generated = webhooks.new_secret()
+            obj.secret = generated = subscriptions.new_secret()
         if not change:
             obj.created_by = actor_of(request)
         super().save_model(request, obj, form, change)
-        transaction.on_commit(webhooks.subscriptions_changed)
+        transaction.on_commit(events.subscriptions_changed)
         if generated:
             self.message_user(
                 request,
@@ -92,11 +92,11 @@ class WebhookSubscriptionAdmin(NoRevertMixin, SimpleHistoryAdmin):
 
     def delete_model(self, request: HttpRequest, obj: WebhookSubscription) -> None:
         super().delete_model(request, obj)
-        transaction.on_commit(webhooks.subscriptions_changed)
+        transaction.on_commit(events.subscriptions_changed)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         super().delete_queryset(request, queryset)
-        transaction.on_commit(webhooks.subscriptions_changed)
+        transaction.on_commit(events.subscriptions_changed)
 
 
 @admin.register(WebhookDelivery)
@@ -151,7 +151,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Deliver the selected webhooks again"), permissions=["deliver"])
     def deliver_again(self, request: HttpRequest, queryset: Any) -> None:
-        count = webhooks.deliveries_retry(ids=queryset.values_list("pk", flat=True))
+        count = subscriptions.deliveries_retry(ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
             ngettext(

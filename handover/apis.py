@@ -1,6 +1,6 @@
 """The officials' webhook API (docs/architecture.md, "Hand-over"): subscriptions of receiving
 systems and their delivery log. Each view translates HTTP into one call of
-``handover.webhooks``; only officials and administrators get past the first line (everyone
+``handover.subscriptions``; only officials and administrators get past the first line (everyone
 else: 403).
 
 The signing secret is generated on creation and shown in that response only; there is no way
@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from handover import webhooks
+from handover import subscriptions
 from handover.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from passcode_portal.api import ErrorSerializer
 from passcode_portal.errors import PermissionDenied
@@ -48,7 +48,7 @@ def _events_help() -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Serializers: input checks types and sizes only; the rules (https, known events and regions)
-# live in ``handover.webhooks`` and are reported per field.
+# live in ``handover.subscriptions`` and are reported per field.
 
 
 class WebhookSubscriptionInputSerializer(serializers.Serializer[Any]):
@@ -129,7 +129,7 @@ class SubscriptionListCreateApi(APIView):
         _official(request)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            webhooks.subscriptions_list(user=request.user), request, view=self
+            subscriptions.subscriptions_list(user=request.user), request, view=self
         )
         return paginator.get_paginated_response(
             WebhookSubscriptionOutputSerializer(page, many=True).data
@@ -146,7 +146,7 @@ class SubscriptionListCreateApi(APIView):
         actor = _official(request)
         data = WebhookSubscriptionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = webhooks.subscription_create(actor=actor, **data.validated_data)
+        subscription = subscriptions.subscription_create(actor=actor, **data.validated_data)
         return Response(
             WebhookSubscriptionCreatedSerializer(subscription).data, status=status.HTTP_201_CREATED
         )
@@ -159,7 +159,7 @@ class SubscriptionDetailApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         _official(request)
-        subscription = webhooks.subscription_get(user=request.user, subscription_id=pk)
+        subscription = subscriptions.subscription_get(user=request.user, subscription_id=pk)
         return Response(WebhookSubscriptionOutputSerializer(subscription).data)
 
     @extend_schema(
@@ -175,10 +175,10 @@ class SubscriptionDetailApi(APIView):
     )
     def patch(self, request: Request, pk: int) -> Response:
         actor = _official(request)
-        subscription = webhooks.subscription_get(user=actor, subscription_id=pk)
+        subscription = subscriptions.subscription_get(user=actor, subscription_id=pk)
         data = WebhookSubscriptionInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        subscription = webhooks.subscription_update(
+        subscription = subscriptions.subscription_update(
             actor=actor, subscription=subscription, changes=data.validated_data
         )
         return Response(WebhookSubscriptionOutputSerializer(subscription).data)
@@ -190,8 +190,8 @@ class SubscriptionDetailApi(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         actor = _official(request)
-        subscription = webhooks.subscription_get(user=actor, subscription_id=pk)
-        webhooks.subscription_delete(actor=actor, subscription=subscription)
+        subscription = subscriptions.subscription_get(user=actor, subscription_id=pk)
+        subscriptions.subscription_delete(actor=actor, subscription=subscription)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -212,10 +212,10 @@ class DeliveryListApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         _official(request)
-        subscription = webhooks.subscription_get(user=request.user, subscription_id=pk)
+        subscription = subscriptions.subscription_get(user=request.user, subscription_id=pk)
         filters = WebhookDeliveryFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        deliveries = webhooks.deliveries_list(
+        deliveries = subscriptions.deliveries_list(
             user=request.user,
             subscription=subscription,
             status=filters.validated_data.get("status"),
@@ -242,11 +242,11 @@ class DeliveryRetryApi(APIView):
     )
     def post(self, request: Request, pk: int, delivery_id: int) -> Response:
         actor = _official(request)
-        subscription: WebhookSubscription = webhooks.subscription_get(
+        subscription: WebhookSubscription = subscriptions.subscription_get(
             user=actor, subscription_id=pk
         )
-        delivery = webhooks.delivery_get(
+        delivery = subscriptions.delivery_get(
             user=actor, subscription=subscription, delivery_id=delivery_id
         )
-        delivery = webhooks.delivery_retry(actor=actor, delivery=delivery)
+        delivery = subscriptions.delivery_retry(actor=actor, delivery=delivery)
         return Response(WebhookDeliveryOutputSerializer(delivery).data)

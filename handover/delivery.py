@@ -1,4 +1,4 @@
-"""Sending hand-over webhooks (queued by ``handover.webhooks``): claim, sign, POST, record.
+"""Sending hand-over webhooks (queued by ``handover.events``): claim, sign, POST, record.
 
 What a receiver gets
 --------------------

@@ -11,7 +11,7 @@ from django.db.models import Model
 from django.dispatch import receiver
 
 from checkpoints import signals as checkpoint_signals
-from handover import signals, tasks, webhooks
+from handover import events, signals, tasks
 from handover.models import WebhookDelivery, WebhookEvent
 from passcode_portal.outbox import OutboxStatus
 from passcode_portal.tasks import enqueue_once_on_commit
@@ -31,7 +31,7 @@ def announce_the_revocation(
 ) -> None:
     """Systems tracking the truck learn the code is void; a pass is revoked once, so its id is
     the key."""
-    webhooks.emit(
+    events.emit(
         event=WebhookEvent.PASS_REVOKED,
         trip=pass_.trip,
         key=str(pass_.pk),
@@ -52,8 +52,8 @@ def announce_the_new_colours(
     sender: type[Model], changes: list[tuple[Pass, str]], **kwargs: Any
 ) -> None:
     """A new colour changes what the next checkpoint does with the truck."""
-    webhooks.emit_many(
-        webhooks.Occurrence(
+    events.emit_many(
+        events.Occurrence(
             event=WebhookEvent.PASS_REGRADED,
             trip=pass_.trip,
             key=f"{pass_.pk}:{pass_.graded_at.isoformat()}",
@@ -76,7 +76,7 @@ def announce_the_arrival(sender: type[Model], trip: Trip, **kwargs: Any) -> None
     """Keyed by the arrival time, so a multi-entry trip's later arrivals are events of their
     own."""
     assert trip.arrived_at is not None  # set by the confirmation that sent this
-    webhooks.emit(
+    events.emit(
         event=WebhookEvent.TRIP_ARRIVED, trip=trip, key=f"{trip.pk}:{trip.arrived_at.isoformat()}"
     )
 
@@ -85,8 +85,8 @@ def announce_the_arrival(sender: type[Model], trip: Trip, **kwargs: Any) -> None
 def announce_the_overdue_trucks(
     sender: type[Model], trips: list[Any], kind: str, cause: str, at: datetime, **kwargs: Any
 ) -> None:
-    webhooks.emit_many(
-        webhooks.Occurrence(
+    events.emit_many(
+        events.Occurrence(
             event=WebhookEvent.TRIP_OVERDUE,
             trip=trip,
             key=f"{kind}:{trip.pk}",

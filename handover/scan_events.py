@@ -2,7 +2,7 @@
 "Hand-over") by a sweep over the scan log, so the scan itself, the hot path, does no webhook work.
 
 The sweep reads scans after a cursor (``SweepCursor("scan_events")``) in id order, a batch at a
-time, queues the events for the batch's admitted scans (``handover.webhooks.emit_many``, one
+time, queues the events for the batch's admitted scans (``handover.events.emit_many``, one
 INSERT) and moves the cursor, all in one transaction with the cursor's row locked: two sweeps
 never read the same batch (the second finds the row locked and stops), and a sweep that dies
 moves nothing. Each event is keyed by its scan id as well, so even a repeated batch queues
@@ -34,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkpoints.models import Alert, Direction, ScanEvent, Verdict
-from handover import webhooks
+from handover import events
 from handover.models import SweepCursor, WebhookEvent, WebhookSubscription
 from trucks.models import Trip
 
@@ -78,9 +78,7 @@ def _listening() -> list[WebhookSubscription]:
     """Active subscriptions that want scan events, read fresh (not the services' cached list:
     the cursor moves past what nobody listened to, for good)."""
     return [
-        s
-        for s in webhooks.active_subscriptions_fresh()
-        if set(s.event_types) & set(_EVENTS.values())
+        s for s in events.active_subscriptions_fresh() if set(s.event_types) & set(_EVENTS.values())
     ]
 
 
@@ -211,7 +209,7 @@ def _emit(
         # When the truck passed: the scan's time, or the supervisor's word for an override.
         occurred_at = scan["overridden_at"] if overridden else scan["scanned_at"]
         occurrences.append(
-            webhooks.Occurrence(
+            events.Occurrence(
                 event=_EVENTS[scan["direction"]],
                 trip=trip,
                 key=str(scan["pk"]),
@@ -230,4 +228,4 @@ def _emit(
                 },
             )
         )
-    return webhooks.emit_many(occurrences, subscriptions=subscriptions)
+    return events.emit_many(occurrences, subscriptions=subscriptions)

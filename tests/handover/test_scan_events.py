@@ -14,7 +14,8 @@ from django.db import connection
 from django.utils import timezone
 
 from checkpoints import services
-from handover import receivers, tasks, webhooks
+from handover import events as webhook_events
+from handover import receivers, tasks
 from handover import scan_events as events
 from handover.models import SweepCursor, WebhookDelivery, WebhookSubscription
 from tests.checkpoints.scanning import altered, open_trip, scan, token_of
@@ -270,7 +271,7 @@ def test_two_sweeps_at_once_queue_each_event_once(
         )
     # The first sweep stops inside its batch, holding the cursor, until the second has run.
     inside, release = threading.Event(), threading.Event()
-    real_emit_many = webhooks.emit_many
+    real_emit_many = webhook_events.emit_many
 
     def slow_emit_many(*args: Any, **kwargs: Any) -> int:
         if threading.current_thread().name == "first":
@@ -278,7 +279,7 @@ def test_two_sweeps_at_once_queue_each_event_once(
             release.wait(30)
         return real_emit_many(*args, **kwargs)
 
-    monkeypatch.setattr(webhooks, "emit_many", slow_emit_many)
+    monkeypatch.setattr(webhook_events, "emit_many", slow_emit_many)
     results: dict[str, int] = {}
 
     def run() -> None:

@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from handover import delivery as webhook_delivery
-from handover import receivers, webhooks
+from handover import events, receivers
 from handover import tasks as webhook_tasks
 from handover.models import WebhookDelivery, WebhookSubscription
 from passcode_portal.outbox import OutboxStatus
@@ -114,7 +114,7 @@ def subscribe(url: str, **values: Any) -> WebhookSubscription:
 
 
 def queue(trip: Trip, key: str = "scan-1", event: str = "trip.entered") -> WebhookDelivery:
-    assert webhooks.emit(event=event, trip=trip, key=key) >= 1
+    assert events.emit(event=event, trip=trip, key=key) >= 1
     return WebhookDelivery.objects.filter(trip=trip, event=event).latest("pk")
 
 

@@ -1,4 +1,4 @@
-"""Which hand-over events are queued, for whom (handover.webhooks.emit): the region filter, the
+"""Which hand-over events are queued, for whom (handover.events.emit): the region filter, the
 event filter, once per occurrence; and the services that emit them (arrival, revocation,
 regrading)."""
 
@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from checkpoints import services as checkpoint_services
+from handover import events
 from handover import tasks as webhook_tasks
-from handover import webhooks
 from handover.models import WebhookDelivery, WebhookSubscription
 from tests.factories import CompanyFactory, at, consignee_user, make_trip
 from tests.lifecycle import task_names
@@ -68,7 +68,7 @@ def test_a_region_covers_the_trips_from_the_regions_in_it(trip: Trip) -> None:
     # The planned entry checkpoint's region counts too: Henan (河南, 410000) receives it.
     subscribe("河南省", region_id="410000")
 
-    offered = webhooks.emit(event="trip.entered", trip=trip, key="1")
+    offered = events.emit(event="trip.entered", trip=trip, key="1")
 
     receivers = {d.subscription.name for d in deliveries()}
     assert receivers == {"江苏省", "常州市", "武进区", "全国", "河南省"}
@@ -80,7 +80,7 @@ def test_only_subscriptions_that_want_the_event_and_are_active_get_it(trip: Trip
     subscribe("entries", event_types=["trip.entered"])
     subscribe("off", active=False)
 
-    webhooks.emit(event="trip.entered", trip=trip, key="1")
+    events.emit(event="trip.entered", trip=trip, key="1")
 
     assert [d.subscription.name for d in deliveries()] == ["entries"]
 
@@ -88,15 +88,15 @@ def test_only_subscriptions_that_want_the_event_and_are_active_get_it(trip: Trip
 def test_an_occurrence_is_queued_once(trip: Trip) -> None:
     subscribe()
 
-    webhooks.emit(event="trip.entered", trip=trip, key="scan-7")
-    webhooks.emit(event="trip.entered", trip=trip, key="scan-7")
-    webhooks.emit(event="trip.entered", trip=trip, key="scan-8")
+    events.emit(event="trip.entered", trip=trip, key="scan-7")
+    events.emit(event="trip.entered", trip=trip, key="scan-7")
+    events.emit(event="trip.entered", trip=trip, key="scan-8")
 
     assert len(deliveries()) == 2
 
 
 def test_nothing_is_queued_without_subscriptions(trip: Trip) -> None:
-    assert webhooks.emit(event="trip.entered", trip=trip, key="1") == 0
+    assert events.emit(event="trip.entered", trip=trip, key="1") == 0
     assert deliveries() == []
 
 
@@ -104,7 +104,7 @@ def test_the_body_carries_the_trip_and_the_extra(trip: Trip) -> None:
     subscribe()
     when = timezone.now()
 
-    webhooks.emit(
+    events.emit(
         event="trip.overdue",
         trip=trip,
         key="overdue_arrival",
@@ -127,7 +127,7 @@ def test_an_unknown_event_is_a_programming_error(trip: Trip) -> None:
     subscribe()
 
     with pytest.raises(ValueError, match=r"trip\.vanished"):
-        webhooks.emit(event="trip.vanished", trip=trip, key="1")
+        events.emit(event="trip.vanished", trip=trip, key="1")
 
 
 def test_delivery_is_kicked_once_per_transaction_after_commit(
@@ -141,7 +141,7 @@ def test_delivery_is_kicked_once_per_transaction_after_commit(
         transaction.atomic(),
     ):
         for i in range(5):
-            webhooks.emit(event="trip.entered", trip=trip, key=str(i))
+            events.emit(event="trip.entered", trip=trip, key=str(i))
 
     assert task_names(callbacks) == ["handover.tasks.deliver_webhooks"]
     apply_async.assert_called_once()
@@ -158,7 +158,7 @@ def test_a_broker_that_is_down_fails_nothing(
         mock.patch.object(webhook_tasks.deliver_webhooks, "apply_async", side_effect=down),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        webhooks.emit(event="trip.entered", trip=trip, key="1")
+        events.emit(event="trip.entered", trip=trip, key="1")
 
     assert len(deliveries()) == 1  # the periodic sender will send it
 

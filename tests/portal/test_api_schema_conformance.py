@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from checkpoints import services as checkpoint_services
 from checkpoints.models import Direction, WalkIn
-from handover import webhooks
+from handover import events, subscriptions
 from passcode_portal.wsgi import application
 from places.models import Checkpoint, StaffAssignment
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
@@ -180,13 +180,13 @@ def world(checkpoint: Checkpoint, monkeypatch: pytest.MonkeyPatch) -> World:
     cancelled = make_trip(users["dispatcher"], checkpoint)
     trucks_services.trip_cancel(actor=users["dispatcher"], trip=cancelled)
     trips.append(cancelled)
-    subscription = webhooks.subscription_create(
+    subscription = subscriptions.subscription_create(
         actor=users["official"],
         name="焦作物流园",
         url="https://park.example.cn/in",
         event_types=["trip.entered"],
     )
-    webhooks.emit(event="trip.entered", trip=trips[0], key=f"entered-{trips[0].pk}")
+    events.emit(event="trip.entered", trip=trips[0], key=f"entered-{trips[0].pk}")
     return World(
         checkpoint=checkpoint,
         keys={role: Token.objects.create(user=user).key for role, user in users.items()},

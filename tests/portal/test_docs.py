@@ -26,7 +26,11 @@ def tracked() -> list[Path]:
         text=True,
         check=True,
     ).stdout.split()
-    return [ROOT / p for p in listed if p.endswith(SOURCES) and not p.startswith("tests/")]
+    return [
+        ROOT / p
+        for p in listed
+        if p.endswith(SOURCES) and not p.startswith("tests/") and (ROOT / p).exists()
+    ]
 
 
 def test_every_cited_document_is_in_the_repository() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from handover import webhooks
+from handover import events, subscriptions
 from tests.factories import CompanyFactory, UserFactory, make_trip
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,13 @@ def lists(official: User, dispatcher: User, checkpoint: Any) -> dict[str, User]:
     """Each list, as a user who sees at least one row of it."""
     trip = make_trip(dispatcher, checkpoint)
     CompanyFactory(is_consignee=True)
-    subscription = webhooks.subscription_create(
+    subscription = subscriptions.subscription_create(
         actor=official,
         name="焦作物流园",
         url="https://park.example.cn/in",
         event_types=["trip.entered"],
     )
-    webhooks.emit(event="trip.entered", trip=trip, key="entered")
+    events.emit(event="trip.entered", trip=trip, key="entered")
     return {
         "/api/v1/trips/": dispatcher,
         "/api/v1/regions/": dispatcher,

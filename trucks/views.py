@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from passcode_portal.errors import DomainError, NotFound
-from trucks import links, qr, selectors, services
+from trucks import access, links, qr, selectors, services
 from trucks.forms import (
     BaseCoRiderFormSet,
     CoRiderFormSet,
@@ -404,7 +404,7 @@ def _owned_trip(request: HttpRequest, trip_id: int) -> Trip:
     """A trip the user may change. Another company's trip is absent (404); one the user only
     watches (a consignee's inbound truck, an official) is refused (403)."""
     trip = _visible_trip(request, trip_id)
-    if not selectors.trip_manageable_by(user=request.user, trip=trip):
+    if not access.trip_changeable_by(user=request.user, trip=trip):
         raise PermissionDenied(_("Only the trip's driver or company can change it."))
     return trip
 
@@ -420,7 +420,7 @@ def _render_trip(
     pass_ = selectors.current_pass(trip)
     holds_code = selectors.trip_in_full_to(user=request.user, trip=trip)
     context = _pass_context(request, trip, pass_, holds_code=holds_code)
-    if selectors.trip_manageable_by(user=request.user, trip=trip):
+    if access.trip_changeable_by(user=request.user, trip=trip):
         context.update(
             _owner_context(request, trip, pass_, test_form=test_form, plate_form=plate_form)
         )

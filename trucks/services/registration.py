@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
 from places.models import Checkpoint, Region
-from trucks import selectors, signals, validators
+from trucks import access, signals, validators
 from trucks.models import (
     CargoCategory,
     Company,
@@ -384,7 +384,7 @@ def check_vehicle_free(
     clash = clashes.select_related("trip", "trip__driver").first()
     if clash is None:
         return
-    if selectors.trip_visible_to(user=actor, trip=clash.trip):
+    if access.trip_visible_to(user=actor, trip=clash.trip):
         message = _(
             "This vehicle already has trip %(ref)s in that time; cancel it or change the times."
         ) % {"ref": clash.trip.reference}

@@ -19,8 +19,9 @@ from trucks.models import (
     Trip,
     TripStatus,
 )
+from trucks.services.fleet import check_vehicle_free, vehicle_locked
+from trucks.services.inputs import CLOCK_SKEW, FieldErrors
 from trucks.services.passes import pass_regrade, revoke_active_passes
-from trucks.services.registration import CLOCK_SKEW, FieldErrors, check_vehicle_free, vehicle_locked
 
 
 def _check_may_change(actor: User, trip: Trip) -> None:

@@ -29,7 +29,7 @@ from tests.factories import (
     valid_plate,
 )
 from trucks import links
-from trucks.forms import DATETIME_LOCAL
+from trucks.forms.common import DATETIME_LOCAL
 from trucks.models import Company, CompanyMember, Pass, PassStatus, Trip, TripStatus, Vehicle
 
 pytestmark = pytest.mark.django_db

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.run import RESULTS, _environment, _prepare, _recreate_database  # noqa: E402
 from benchmarks.scan import _make_passes  # noqa: E402
+from passcode_portal.rows import named_rows  # noqa: E402
 
 
 def _timed(fn: Any) -> float:
@@ -106,21 +107,21 @@ def bench_regrade(n: int) -> dict[str, float]:
                 "t.planned_arrival FROM trucks_pass p JOIN trucks_trip t ON t.id = p.trip_id "
                 "WHERE p.status = 'active' ORDER BY p.id"
             )
-            rows = cursor.fetchall()
+            rows = named_rows(cursor)
             risk = dict(Region.objects.exclude(risk_level="low").values_list("code", "risk_level"))
             for start in range(0, len(rows), 500):
                 updates = []
-                for pass_id, origin, result, sampled, arrival in rows[start : start + 500]:
+                for row in rows[start : start + 500]:
                     grade = grading.grade(
                         rules=policy,
-                        origin=origin,
+                        origin=row.origin_region_id,
                         travel_history=[],
                         risk_by_code=risk,
-                        test_result=result,
-                        test_sampled_at=sampled,
-                        planned_arrival=arrival,
+                        test_result=row.test_result,
+                        test_sampled_at=row.test_sampled_at,
+                        planned_arrival=row.planned_arrival,
                     )
-                    updates.append((grade.colour, json.dumps(grade.reasons_json), pass_id))
+                    updates.append((grade.colour, json.dumps(grade.reasons_json), row.id))
                 cursor.executemany(
                     "UPDATE trucks_pass SET colour = %s, reasons = %s::jsonb WHERE id = %s",
                     updates,
@@ -167,10 +168,10 @@ def bench_send(n: int) -> dict[str, float]:
             cursor.execute(
                 "SELECT id, recipient, context FROM trucks_notification WHERE status = 'pending'"
             )
-            fetched = cursor.fetchall()
-            for _id, phone, context in fetched:
+            for row in named_rows(cursor):
+                context = row.context
                 data = context if isinstance(context, dict) else json.loads(context)
-                backend.send(phone, messages.render("pass_issued", data, "zh-hans").sms)
+                backend.send(row.recipient, messages.render("pass_issued", data, "zh-hans").sms)
             cursor.execute(
                 "UPDATE trucks_notification SET status = 'sent' WHERE status = 'pending'"
             )

@@ -162,8 +162,10 @@ class ScanEvent(models.Model):
         return f"scan {self.pk} {self.direction} {self.verdict}/{self.reason}"
 
 
+# The verdicts that let a vehicle through as scanned.
+ADMITTING_VERDICTS: tuple[str, ...] = (Verdict.ADMIT, Verdict.ADMIT_WITH_TEST)
 # A scan that let its vehicle through: admitted, or refused and then overridden by a supervisor.
-ADMITTED = Q(verdict__in=[Verdict.ADMIT, Verdict.ADMIT_WITH_TEST]) | Q(overridden_by__isnull=False)
+ADMITTED = Q(verdict__in=ADMITTING_VERDICTS) | Q(overridden_by__isnull=False)
 
 
 class WalkIn(models.Model):

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from checkpoints import services
 from checkpoints.models import Alert, Direction, ScanEvent, WalkIn
-from demo import registrations as trucks_demo
+from demo import contents
 from places.models import Checkpoint
 from trucks.models import Pass, PassStatus, Trip, TripStatus
 from trucks.services import pass_token
@@ -48,7 +48,7 @@ class Replay:
     """A demo trip's life at the checkpoints: entry at its planned checkpoint, then optionally
     the consignee's confirmation and an exit at ``exit_at``."""
 
-    label: str  # the TripSpec label in demo.registrations
+    label: str  # the TripSpec label in demo.contents
     status: str  # the state load_demo leaves it in, and this replay ends in
     confirm_arrival: bool = False
     exit_at: str = ""
@@ -87,8 +87,8 @@ class DemoScans:
     skipped: list[str] = field(default_factory=list)
 
 
-def _spec(label: str) -> trucks_demo.TripSpec:
-    return next(spec for spec in trucks_demo.TRIPS if spec.label == label)
+def _spec(label: str) -> contents.TripSpec:
+    return next(spec for spec in contents.TRIPS if spec.label == label)
 
 
 def _trip(label: str) -> Trip | None:
@@ -111,7 +111,7 @@ def missing() -> list[str]:
     labels = {r.label for r in REPLAYS} | {COPIED[0], RED}
     absent = [f"user {u}" for u in USERS if not User.objects.filter(username=u).exists()]
     absent += [f"trip {label!r}" for label in sorted(labels) if _trip(label) is None]
-    codes = {spec.code for spec in trucks_demo.CHECKPOINTS}
+    codes = {spec.code for spec in contents.CHECKPOINTS}
     known = set(Checkpoint.objects.filter(code__in=codes).values_list("code", flat=True))
     absent += [f"checkpoint {code}" for code in sorted(codes - known)]
     return absent
@@ -163,7 +163,7 @@ def demo_scans_load(*, now: datetime | None = None) -> DemoScans:
         checkpoint=red_trip.entry_checkpoint,
         pass_=_pass(red_trip),
         direction=Direction.IN,
-        at=None,  # now: its window is open (demo.registrations)
+        at=None,  # now: its window is open (demo.contents)
     )
 
     services.walk_in_record(staff=staff, checkpoint=checkpoints[WALK_IN_CHECKPOINT], data=WALK_IN)

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from checkpoints.models import Alert, Direction, ScanEvent, Verdict
+from checkpoints.models import ADMITTING_VERDICTS, Alert, Direction, ScanEvent
 from handover import events
 from handover.models import SweepCursor, WebhookEvent, WebhookSubscription
 from trucks.models import Trip
@@ -43,7 +43,6 @@ OVERRIDE_CURSOR = "scan_overrides"
 BATCH = 500
 FIRST_LOOKBACK = timedelta(hours=1)
 
-_ADMITTED = (Verdict.ADMIT, Verdict.ADMIT_WITH_TEST)
 _EVENTS = {Direction.IN: WebhookEvent.TRIP_ENTERED, Direction.OUT: WebhookEvent.TRIP_EXITED}
 _SCAN_FIELDS = (
     "pk",
@@ -155,7 +154,9 @@ def _scans_batch(batch_size: int) -> tuple[int, bool]:
     settled = list(takewhile(lambda r: r["received_at"] <= cutoff, rows))
     if not settled:
         return 0, False
-    admitted = [r for r in settled if r["trip_id"] is not None and r["verdict"] in _ADMITTED]
+    admitted = [
+        r for r in settled if r["trip_id"] is not None and r["verdict"] in ADMITTING_VERDICTS
+    ]
     offered = _emit(admitted, subscriptions, overridden=False)
     _advance(cursor, settled[-1]["pk"])
     return offered, len(settled) == batch_size

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from passcode_portal.api import ErrorSerializer
 from passcode_portal.errors import PermissionDenied
-from trucks import passcode, qr, selectors, services
+from trucks import access, passcode, qr, selectors, services
 from trucks.models import Pass, Trip
 from trucks.roles import is_official
 from trucks.serializers import (
@@ -86,7 +86,7 @@ def _trip_for_change(request: Request, pk: int) -> Trip:
     """A trip the user sees (else 404) and may change (else 403): its driver or a dispatcher of
     its company. Consignees and officials read trips here but do not change them."""
     trip = selectors.trip_get(user=request.user, trip_id=pk)
-    if not selectors.trip_manageable_by(user=request.user, trip=trip):
+    if not access.trip_changeable_by(user=request.user, trip=trip):
         raise PermissionDenied("not_allowed", _("You may see this trip but not change it."))
     return trip
 

@@ -12,46 +12,12 @@ from django.utils.translation import gettext as _
 
 from passcode_portal.errors import NotFound
 from places.models import Checkpoint, Region
-from trucks import grading
+from trucks import access, grading
 from trucks.models import Company, Driver, Pass, PassStatus, Policy, Trip, Vehicle
 from trucks.roles import Role, is_official, roles_of
 from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
 AnyUser = AbstractBaseUser | AnonymousUser
-
-
-def trips_visible_to(user: AnyUser) -> QuerySet[Trip]:
-    roles = roles_of(user)
-    trips = Trip.objects.all()
-    if roles & {Role.OFFICIAL, Role.ADMIN}:
-        return trips
-    scope = Q(pk__in=[])
-    if Role.DISPATCHER in roles:
-        membership = getattr(user, "company_membership", None)
-        if membership is not None:
-            scope |= Q(company_id=membership.company_id)
-    if Role.CONSIGNEE in roles:
-        membership = getattr(user, "company_membership", None)
-        if membership is not None:
-            scope |= Q(consignee_id=membership.company_id)
-    if Role.DRIVER in roles:
-        scope |= Q(driver__user=user)
-    return trips.filter(scope)
-
-
-def trip_visible_to(*, user: AnyUser, trip: Trip) -> bool:
-    """The same rule as ``trips_visible_to`` for one loaded trip, without a query of its own
-    (roles and membership are cached on the user)."""
-    roles = roles_of(user)
-    if roles & {Role.OFFICIAL, Role.ADMIN}:
-        return True
-    membership = getattr(user, "company_membership", None)
-    company_id = membership.company_id if membership is not None else None
-    if Role.DISPATCHER in roles and company_id is not None and trip.company_id == company_id:
-        return True
-    if Role.CONSIGNEE in roles and company_id is not None and trip.consignee_id == company_id:
-        return True
-    return Role.DRIVER in roles and trip.driver.user_id == user.pk
 
 
 def _with_details(trips: QuerySet[Trip]) -> QuerySet[Trip]:
@@ -73,7 +39,7 @@ def trip_list(
 ) -> QuerySet[Trip]:
     """Trips the user may see, newest planned arrival first, filtered by status and by the day
     of planned arrival (inclusive)."""
-    trips = trips_visible_to(user)
+    trips = access.trips_visible_to(user)
     if status:
         trips = trips.filter(status=status)
     if date_from:
@@ -84,7 +50,7 @@ def trip_list(
 
 
 def trip_get(*, user: AnyUser, trip_id: int) -> Trip:
-    trip = _with_details(trips_visible_to(user)).filter(pk=trip_id).first()
+    trip = _with_details(access.trips_visible_to(user)).filter(pk=trip_id).first()
     if trip is None:
         raise NotFound("not_found", _("No such trip."))
     return trip
@@ -108,7 +74,7 @@ def trip_in_full_to(*, user: AnyUser, trip: Trip) -> bool:
     code that lets a truck through, nor the people's numbers."""
     if is_official(user):
         return True
-    return trip_manageable_by(user=user, trip=trip)
+    return access.trip_changeable_by(user=user, trip=trip)
 
 
 def pass_get(*, user: AnyUser, pass_id: int) -> Pass:
@@ -124,7 +90,7 @@ def pass_get(*, user: AnyUser, pass_id: int) -> Pass:
     if pass_ is None or not (
         Role.STAFF in roles_of(user)
         or (
-            trip_visible_to(user=user, trip=pass_.trip)
+            access.trip_visible_to(user=user, trip=pass_.trip)
             and trip_in_full_to(user=user, trip=pass_.trip)
         )
     ):
@@ -216,16 +182,6 @@ def company_of(user: AnyUser) -> Company | None:
         return None
     membership = getattr(user, "company_membership", None)
     return membership.company if membership is not None else None
-
-
-def trip_manageable_by(*, user: AnyUser, trip: Trip) -> bool:
-    """Whether the user may change the trip (new test result, plate, cancel): its own driver or
-    a dispatcher of its company. Consignees and officials see trips but do not change them."""
-    roles = roles_of(user)
-    if Role.DRIVER in roles and trip.driver.user_id == user.pk:
-        return True
-    company = company_of(user)
-    return company is not None and trip.company_id == company.pk
 
 
 def company_vehicles(*, company: Company) -> QuerySet[Vehicle]:

@@ -21,7 +21,7 @@ from tests.factories import (
     valid_id_number,
     valid_phone,
 )
-from trucks.forms import DATETIME_LOCAL
+from trucks.forms.common import DATETIME_LOCAL
 from trucks.models import Trip
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

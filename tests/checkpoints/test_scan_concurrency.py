@@ -18,6 +18,7 @@ from checkpoints import services, verification
 from checkpoints.models import Alert, ScanEvent
 from checkpoints.scan_bodies import scan_body
 from passcode_portal.errors import DomainError
+from passcode_portal.rows import named_row
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
 from tests.factories import CheckpointFactory, staff_user
 from tests.factories import dispatcher as make_dispatcher
@@ -51,12 +52,12 @@ def world(dispatcher: Any) -> Any:
 def other_backend_waits_on_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
+            "SELECT count(*) AS waiting FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock' "
             "AND pid <> pg_backend_pid()"
         )
-        row = cursor.fetchone()
-    return bool(row and row[0])
+        row = named_row(cursor)
+    return bool(row and row.waiting)
 
 
 class Race:

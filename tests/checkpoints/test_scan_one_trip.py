@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from checkpoints.models import Alert, ScanEvent
 from checkpoints.services import ScanInput, scan_perform
 from passcode_portal.errors import DomainError
+from passcode_portal.rows import named_row
 from tests.checkpoints.scanning import open_trip, pass_of, token_of
 from tests.factories import CheckpointFactory, staff_user
 from trucks import passcode
@@ -55,8 +56,8 @@ def test_an_entry_and_an_exit_take_the_short_path(
     with connection.cursor() as cursor:
         # In autocommit each statement is its own transaction, so its start is the statement's;
         # a transaction the scan had left open would have started earlier.
-        cursor.execute("SELECT now() = statement_timestamp()")
-        assert cursor.fetchone()[0] is True
+        cursor.execute("SELECT now() = statement_timestamp() AS autocommitted")
+        assert named_row(cursor).autocommitted is True
 
 
 def test_a_copied_code_is_refused_with_one_alert(
@@ -117,8 +118,8 @@ def test_a_scan_id_used_elsewhere_is_a_conflict_and_leaves_nothing_open(
     assert Trip.objects.get(pk=other.pk).status == TripStatus.REGISTERED
     assert not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute("SELECT now() = statement_timestamp()")
-        assert cursor.fetchone()[0] is True
+        cursor.execute("SELECT now() = statement_timestamp() AS autocommitted")
+        assert named_row(cursor).autocommitted is True
 
 
 def test_a_refusal_shortly_before_is_recalled_on_the_short_path(
@@ -160,8 +161,8 @@ def test_a_differing_plate_unconfirmed_is_rolled_back_on_the_short_path(
     assert not ScanEvent.objects.exists()
     assert not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute("SELECT now() = statement_timestamp()")
-        assert cursor.fetchone()[0] is True
+        cursor.execute("SELECT now() = statement_timestamp() AS autocommitted")
+        assert named_row(cursor).autocommitted is True
     confirmed = scan(
         staff, checkpoint, token_of(trip), plate="豫H99999", plate_mismatch_confirmed=True
     )

@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from demo import registrations as demo
+from demo import contents
 from places.models import Checkpoint, Region, StaffAssignment
 from trucks.models import (
     Colour,
@@ -63,7 +63,7 @@ def test_it_creates_a_user_per_role_who_can_sign_in(output: str, client: Client)
 
 
 def test_staff_is_assigned_to_every_demo_checkpoint(output: str) -> None:
-    codes = {spec.code for spec in demo.CHECKPOINTS}
+    codes = {spec.code for spec in contents.CHECKPOINTS}
     assigned = set(
         StaffAssignment.objects.filter(user__username="staff").values_list(
             "checkpoint__code", flat=True
@@ -140,7 +140,7 @@ def test_it_prints_users_checkpoints_and_working_pass_links(output: str, client:
     assert "passcode-demo" in output
     for role in ROLES:
         assert re.search(rf"^\s+{role}\s", output, re.MULTILINE), role
-    for spec in demo.CHECKPOINTS:
+    for spec in contents.CHECKPOINTS:
         assert spec.code in output
     links = re.findall(r"https?://\S+/p/\S+", output)
     assert len(links) >= 4

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from checkpoints.models import Alert, ScanEvent, WalkIn
-from demo import registrations as demo
+from demo import contents
 from demo import scans as checkpoints_demo
 from places.models import StaffAssignment
 from trucks.models import PassStatus, Trip, TripStatus
@@ -38,7 +38,7 @@ def output() -> str:
 
 
 def trip(label: str) -> Trip:
-    spec = next(s for s in demo.TRIPS if s.label == label)
+    spec = next(s for s in contents.TRIPS if s.label == label)
     return Trip.objects.get(vehicle__plate=spec.plate, cargo_description=spec.cargo_description)
 
 

@@ -211,7 +211,7 @@ def test_migrations_depend_down_only() -> None:
         ("trucks.services", "places.models", True),
         ("places.models", "trucks.models", False),
         ("notifications.sending", "handover.events", False),
-        ("handover.webhooks", "checkpoints.models", True),
+        ("handover.events", "checkpoints.models", True),
         ("checkpoints.views", "passcode_portal.errors", True),
         ("passcode_portal.api", "trucks.models", False),
     ],

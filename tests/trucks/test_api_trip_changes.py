@@ -21,7 +21,7 @@ from tests.factories import (
 from tests.factories import (
     dispatcher as make_dispatcher,
 )
-from trucks.models import Pass, PassStatus, Trip, TripStatus
+from trucks.models import Company, CompanyMember, Pass, PassStatus, Trip, TripStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +133,29 @@ def test_another_driver_of_the_company_gets_404(
     api_client.force_authenticate(driver_user(company))
 
     assert api_client.post(url(trip, action), _body(action), format="json").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["cancel", "test-result", "plate"])
+def test_a_member_of_the_company_without_the_dispatcher_role_cannot_change(
+    api_client: Any, company: Any, dispatcher: Any, checkpoint: Any, action: str
+) -> None:
+    """Membership alone is no role: the member sees none of the company's trips (404); one
+    whose role is consignee sees the trips bound for the company (docs/architecture.md, "Roles
+    and access") and still changes none of them (403)."""
+    Company.objects.filter(pk=company.pk).update(is_consignee=True)
+    trip = make_trip(dispatcher, checkpoint, consignee=company.pk)
+    before = (trip.status, trip.vehicle_id, trip.test_sampled_at)
+    member = UserFactory()
+    CompanyMember.objects.create(user=member, company=company)
+    api_client.force_authenticate(member)
+    assert api_client.post(url(trip, action), _body(action), format="json").status_code == 404
+
+    api_client.force_authenticate(consignee_user(company))
+    r = api_client.post(url(trip, action), _body(action), format="json")
+    assert r.status_code == 403
+    assert r.json()["code"] == "not_allowed"
+    trip.refresh_from_db()
+    assert (trip.status, trip.vehicle_id, trip.test_sampled_at) == before
 
 
 @pytest.mark.parametrize("action", ["cancel", "test-result", "plate"])

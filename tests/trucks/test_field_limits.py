@@ -10,7 +10,10 @@ from django.test import Client
 
 from tests.trucks.test_pages import errors_of, form_data
 from trucks import validators
-from trucks.forms import DriverForm, PersonForm, PlateForm, TripForm, VehicleForm
+from trucks.forms.common import PersonForm
+from trucks.forms.fleet import DriverForm, VehicleForm
+from trucks.forms.register import TripForm
+from trucks.forms.trips import PlateForm
 from trucks.serializers import PersonInputSerializer, PlateInputSerializer, TripInputSerializer
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from passcode_portal.errors import DomainError
 from tests.factories import UserFactory
 from tests.trucks.test_pages import errors_of, form_data
 from trucks import services
-from trucks.forms import DATETIME_LOCAL
+from trucks.forms.common import DATETIME_LOCAL
 from trucks.models import Trip
 
 pytestmark = pytest.mark.django_db

@@ -29,8 +29,8 @@ from tests.factories import (
     valid_plate,
 )
 from trucks import links
-from trucks.forms import DATETIME_LOCAL
-from trucks.models import Company, Pass, PassStatus, Trip, TripStatus, Vehicle
+from trucks.forms.common import DATETIME_LOCAL
+from trucks.models import Company, CompanyMember, Pass, PassStatus, Trip, TripStatus, Vehicle
 
 pytestmark = pytest.mark.django_db
 
@@ -337,6 +337,29 @@ def test_the_consignee_sees_the_pass_but_cannot_change_the_trip(
     assert trip.reference in body
     assert reverse("trucks:trip-cancel", args=[trip.pk]) not in body
     assert client.post(reverse("trucks:trip-cancel", args=[trip.pk])).status_code == 403
+    trip.refresh_from_db()
+    assert trip.status == TripStatus.REGISTERED
+
+
+def test_a_member_of_the_company_without_the_dispatcher_role_cannot_change_the_trip(
+    company: Any, dispatcher: Any, checkpoint: Any
+) -> None:
+    """Membership alone is no role: the member finds no trip (404); one whose role is consignee
+    sees the trip bound for the company, without the owner's forms, and may not cancel it (403)."""
+    Company.objects.filter(pk=company.pk).update(is_consignee=True)
+    trip = make_trip(dispatcher, checkpoint, consignee=company.pk)
+    member = UserFactory()
+    CompanyMember.objects.create(user=member, company=company)
+    cancel = reverse("trucks:trip-cancel", args=[trip.pk])
+    assert client_for(member).get(reverse("trucks:trip", args=[trip.pk])).status_code == 404
+    assert client_for(member).post(cancel).status_code == 404
+
+    client = client_for(consignee_user(company))
+    body = client.get(reverse("trucks:trip", args=[trip.pk])).content.decode()
+    assert trip.reference in body and cancel not in body
+    assert client.post(cancel).status_code == 403
+    plate = reverse("trucks:trip-plate", args=[trip.pk])
+    assert client.post(plate, {"plate-plate_rest": "豫H99999"}).status_code == 403
     trip.refresh_from_db()
     assert trip.status == TripStatus.REGISTERED
 

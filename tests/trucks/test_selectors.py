@@ -22,7 +22,7 @@ from tests.factories import (
     staff_user,
 )
 from tests.factories import dispatcher as make_dispatcher
-from trucks import selectors, services
+from trucks import access, selectors, services
 from trucks.models import Pass, PassStatus, Trip, TripStatus
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def world(checkpoint: Any) -> World:
 
 
 def visible(user: Any) -> set[Trip]:
-    return set(selectors.trips_visible_to(user))
+    return set(access.trips_visible_to(user))
 
 
 def test_a_driver_sees_only_their_own_trips(world: World) -> None:

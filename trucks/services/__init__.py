@@ -9,6 +9,7 @@ from trucks.services.changes import (
     trip_set_test_result,
 )
 from trucks.services.fleet import driver_add, vehicle_add
+from trucks.services.inputs import PersonData, TripData
 from trucks.services.passes import pass_issue, pass_regrade, pass_token, trip_grade
 from trucks.services.policy import (
     POLICY_FIELDS,
@@ -21,8 +22,6 @@ from trucks.services.regions import region_set_risk
 from trucks.services.registration import (
     MAX_CO_RIDERS,
     MAX_TRAVEL_HISTORY,
-    PersonData,
-    TripData,
     trip_reference,
     trip_register,
 )

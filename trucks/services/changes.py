@@ -11,33 +11,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
-from trucks import validators
+from trucks import access, validators
 from trucks.models import (
-    Driver,
     Pass,
     PassStatus,
     TestResult,
     Trip,
     TripStatus,
 )
-from trucks.roles import Role, roles_of
+from trucks.services.fleet import check_vehicle_free, vehicle_locked
+from trucks.services.inputs import CLOCK_SKEW, FieldErrors
 from trucks.services.passes import pass_regrade, revoke_active_passes
-from trucks.services.registration import CLOCK_SKEW, FieldErrors, check_vehicle_free, vehicle_locked
 
 
 def _check_may_change(actor: User, trip: Trip) -> None:
-    """A trip is changed by its own driver or a dispatcher of its company (the rule
-    ``selectors.trip_manageable_by`` shows on the pages). Consignees and officials see trips but
-    do not change them; callers reach trips through scoped selectors, and this holds the rule
-    for every caller."""
-    roles = roles_of(actor)
-    if Role.DISPATCHER in roles and trip.company_id is not None:
-        membership = getattr(actor, "company_membership", None)
-        if membership is not None and membership.company_id == trip.company_id:
-            return
-    if Role.DRIVER in roles and Driver.objects.filter(pk=trip.driver_id, user=actor).exists():
-        return
-    raise PermissionDenied("not_allowed", _("You may not change this trip."))
+    """Callers reach trips through scoped selectors; this holds the rule of who changes a trip
+    (``trucks.access``) for every caller."""
+    if not access.trip_changeable_by(user=actor, trip=trip):
+        raise PermissionDenied("not_allowed", _("You may not change this trip."))
 
 
 def _active_pass(trip: Trip) -> Pass | None:

@@ -1,27 +1,26 @@
-"""A company's vehicles and drivers (the dispatcher's pages)."""
+"""A company's vehicles and drivers: the dispatcher's pages add them, and registration and plate
+corrections find or make them, each vehicle locked for the trip that takes it."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from passcode_portal.errors import PermissionDenied
-from trucks import validators
+from passcode_portal.errors import DomainError, PermissionDenied
+from trucks import access, validators
 from trucks.models import (
     Company,
     Driver,
+    Pass,
+    PassStatus,
+    Trip,
     Vehicle,
 )
 from trucks.roles import Role, roles_of
-from trucks.services.registration import (
-    FieldErrors,
-    PersonData,
-    clean_person,
-    driver_upsert,
-    person_errors,
-    refuse_foreign_plate,
-)
+from trucks.services.inputs import FieldErrors, PersonData, clean_person, person_errors
 
 
 def _company_of(actor: User) -> Company:
@@ -59,3 +58,70 @@ def driver_add(*, actor: User, person: PersonData) -> Driver:
             errors.add(name, message)
     errors.raise_if_any()
     return driver_upsert(company=company, person=clean_person(person))
+
+
+def refuse_foreign_plate(vehicle: Vehicle, company: Company | None, field: str) -> None:
+    """A plate another company holds is theirs: refused (409) without naming anything of that
+    company's. A vehicle no company holds (an independent driver's) may be used by anyone."""
+    if vehicle.company_id is not None and vehicle.company_id != (company.pk if company else None):
+        message = _("This plate is registered to another company.")
+        raise DomainError("plate_taken", message, fields={field: [message]}, status=409)
+
+
+def vehicle_locked(*, plate: str, company: Company | None, field: str) -> Vehicle:
+    """The vehicle of the plate, created for ``company`` if new, locked (FOR UPDATE) for the
+    caller's transaction; refused if another company holds it."""
+    vehicle, _created = Vehicle.objects.get_or_create(plate=plate, defaults={"company": company})
+    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
+    refuse_foreign_plate(vehicle, company, field)
+    return vehicle
+
+
+def check_vehicle_free(
+    *,
+    vehicle: Vehicle,
+    arrival: datetime,
+    departure: datetime,
+    actor: User,
+    trip: Trip | None = None,
+) -> None:
+    """Refuse (409) when another trip of the vehicle, still holding an active pass, is planned
+    to be in the city at an overlapping time. Planned times, not pass windows, are compared:
+    the windows' margins overlap for a truck that turns round within hours, which is normal.
+    The other trip's reference is named only to someone who may see that trip. The caller
+    holds the vehicle row locked."""
+    clashes = Pass.objects.filter(
+        trip__vehicle=vehicle,
+        status=PassStatus.ACTIVE,
+        trip__planned_arrival__lt=departure,
+        trip__planned_departure__gt=arrival,
+    )
+    if trip is not None:
+        clashes = clashes.exclude(trip=trip)
+    clash = clashes.select_related("trip", "trip__driver").first()
+    if clash is None:
+        return
+    if access.trip_visible_to(user=actor, trip=clash.trip):
+        message = _(
+            "This vehicle already has trip %(ref)s in that time; cancel it or change the times."
+        ) % {"ref": clash.trip.reference}
+    else:
+        message = _("This vehicle is already registered for a trip in that time.")
+    raise DomainError(
+        "vehicle_busy",
+        message,
+        fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
+        status=409,
+    )
+
+
+def driver_upsert(*, company: Company | None, person: PersonData) -> Driver:
+    driver, created = Driver.objects.get_or_create(
+        company=company,
+        id_number=person.id_number,
+        defaults={"name": person.name, "phone": person.phone},
+    )
+    if not created and (driver.name, driver.phone) != (person.name, person.phone):
+        driver.name, driver.phone = person.name, person.phone
+        driver.save(update_fields=["name", "phone"])
+    return driver

@@ -4,125 +4,66 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from passcode_portal.errors import DomainError, PermissionDenied
+from passcode_portal.errors import PermissionDenied
 from places.models import Checkpoint, Region
-from trucks import selectors, signals, validators
+from trucks import signals, validators
 from trucks.models import (
     CargoCategory,
     Company,
     CoRider,
     Driver,
-    Pass,
-    PassStatus,
     Policy,
     TestResult,
     Trip,
     Vehicle,
 )
 from trucks.roles import Role, roles_of
+from trucks.services.fleet import check_vehicle_free, driver_upsert, vehicle_locked
+from trucks.services.inputs import (
+    CLOCK_SKEW,
+    FieldErrors,
+    PersonData,
+    TripData,
+    clean_person,
+    person_errors,
+)
 from trucks.services.passes import pass_issue
 from trucks.services.policy import policy_current
 
 # A truck cab seats the driver and at most four others.
 MAX_CO_RIDERS = 4
 MAX_TRAVEL_HISTORY = 30
-# Devices' clocks drift; a sample time a few minutes ahead of ours is not "in the future".
-CLOCK_SKEW = timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
-class PersonData:
-    name: str
-    id_number: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class TripData:
-    """What a trip registration names (docs/architecture.md, "Registration", the API's trip
-    input)."""
-
-    vehicle_plate: str
-    driver: PersonData | None
-    origin_region: str
-    destination_name: str
-    destination_address: str
-    entry_checkpoint: str
-    planned_arrival: datetime
-    planned_departure: datetime
-    cargo_category: str
-    cargo_description: str
-    test_result: str
-    test_sampled_at: datetime | None = None
-    co_riders: Sequence[PersonData] = field(default_factory=tuple)
-    travel_history: Sequence[str] = field(default_factory=tuple)
-    consignee: int | None = None
-    multi_entry: bool = False
-
-
-class FieldErrors:
-    """Collects field messages so one answer lists every fault, nested as the input is."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, Any] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def add_nested(self, name: str, errors: dict[str, list[str]], index: int | None = None) -> None:
-        if not errors:
-            return
-        if index is None:
-            self.fields[name] = errors
-        else:
-            self.fields.setdefault(name, {})[str(index)] = errors
-
-    def check(self, name: str, validator: Any, value: str) -> None:
-        try:
-            validator(value)
-        except ValidationError as exc:
-            for message in exc.messages:
-                self.add(name, message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise DomainError(
-                "validation_error", _("Some fields are not valid."), fields=self.fields
-            )
-
-
-def person_errors(person: PersonData) -> dict[str, list[str]]:
+@transaction.atomic
+def trip_register(*, actor: User, data: TripData) -> Trip:
+    """Register a trip, grade it and issue its pass, all or nothing."""
+    acting = _acting_for(actor)
+    policy = policy_current()
+    now = timezone.now()
     errors = FieldErrors()
-    if not person.name.strip():
-        errors.add("name", _("Enter the person's name."))
-    elif len(person.name.strip()) > validators.NAME_MAX_LENGTH:
-        errors.add(
-            "name",
-            _("The name can have at most %(n)d characters.") % {"n": validators.NAME_MAX_LENGTH},
-        )
-    errors.check("id_number", validators.validate_id_number, person.id_number)
-    errors.check("phone", validators.validate_phone, person.phone)
-    return errors.fields
-
-
-def clean_person(person: PersonData) -> PersonData:
-    return PersonData(
-        name=person.name.strip(),
-        id_number=validators.normalise_id_number(person.id_number),
-        phone=validators.normalise_phone(person.phone),
-    )
+    parties = _parties(errors, data, acting)
+    route = _route(errors, data)
+    _validate_cargo(errors, data)
+    _validate_test(errors, data, now)
+    _validate_times(errors, data, policy, acting.company, now)
+    errors.raise_if_any()
+    vehicle = _vehicle_free(actor, acting, parties.plate, data)
+    trip = _trip_written(actor, acting, data, parties, route, vehicle, now)
+    pass_ = pass_issue(trip=trip, policy=policy, travel_history=route.history)
+    # The driver is told at once, with the signed link to the pass (many never sign up): the
+    # notifications app queues the message in this transaction.
+    signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)
+    return trip
 
 
 @dataclass
@@ -149,6 +90,118 @@ def _acting_for(actor: User) -> _Actor:
             )
         return _Actor(company=profile.company, driver=profile)
     raise PermissionDenied("not_allowed", _("Only drivers and company dispatchers register trips."))
+
+
+@dataclass(frozen=True)
+class _Parties:
+    """Who travels, as checked: the plate, the driver (None when missing) and the co-riders."""
+
+    plate: str
+    driver: PersonData | None
+    co_riders: list[PersonData]
+
+
+def _parties(errors: FieldErrors, data: TripData, acting: _Actor) -> _Parties:
+    plate = validators.normalise_plate(data.vehicle_plate)
+    errors.check("vehicle_plate", validators.validate_plate, plate)
+
+    if data.driver is None:
+        if acting.driver is None:
+            errors.add("driver", _("Enter the driver's name, ID number and phone."))
+            driver_data = None
+        else:
+            driver_data = PersonData(
+                acting.driver.name, acting.driver.id_number, acting.driver.phone
+            )
+    else:
+        driver_errors = person_errors(data.driver)
+        driver_data = clean_person(data.driver)
+        if (
+            acting.driver is not None
+            and "id_number" not in driver_errors
+            and driver_data.id_number != acting.driver.id_number
+        ):
+            driver_errors["id_number"] = [_("Drivers register their own trips only.")]
+        errors.add_nested("driver", driver_errors)
+
+    co_riders = [clean_person(p) for p in data.co_riders]
+    if len(co_riders) > MAX_CO_RIDERS:
+        # A list-level message; the rows are not checked, since one of them has to go anyway
+        # (and fields["co_riders"] cannot be both a list of messages and a dict of rows).
+        errors.add(
+            "co_riders", _("At most %(n)d people ride with the driver.") % {"n": MAX_CO_RIDERS}
+        )
+    else:
+        seen = {driver_data.id_number} if driver_data else set()
+        for i, person in enumerate(data.co_riders):
+            found = person_errors(person)
+            if not found and co_riders[i].id_number in seen:
+                found = {"id_number": [_("This person is already listed on the trip.")]}
+            seen.add(co_riders[i].id_number)
+            errors.add_nested("co_riders", found, index=i)
+    return _Parties(plate=plate, driver=driver_data, co_riders=co_riders)
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Where the trip goes, as checked: the travel history's codes (each once), the entry
+    checkpoint and the consignee (None when missing or not given)."""
+
+    history: list[str]
+    checkpoint: Checkpoint | None
+    consignee: Company | None
+
+
+def _route(errors: FieldErrors, data: TripData) -> _Route:
+    history_codes = list(dict.fromkeys(c.strip() for c in data.travel_history if c.strip()))
+    if len(history_codes) > MAX_TRAVEL_HISTORY:
+        errors.add(
+            "travel_history",
+            _("List at most %(n)d regions.") % {"n": MAX_TRAVEL_HISTORY},
+        )
+    codes = {data.origin_region, *history_codes}
+    known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+    if data.origin_region not in known:
+        errors.add("origin_region", _("Choose a region from the list."))
+    unknown = [c for c in history_codes if c not in known]
+    if unknown:
+        errors.add(
+            "travel_history",
+            _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown[:5])},
+        )
+
+    checkpoint = Checkpoint.objects.filter(code=data.entry_checkpoint, active=True).first()
+    if checkpoint is None:
+        errors.add("entry_checkpoint", _("Choose an open checkpoint from the list."))
+
+    consignee = None
+    if data.consignee is not None:
+        consignee = Company.objects.filter(pk=data.consignee, is_consignee=True).first()
+        if consignee is None:
+            errors.add("consignee", _("Choose a consignee from the list."))
+
+    if not data.destination_name.strip():
+        errors.add("destination_name", _("Enter where the goods are going."))
+    if not data.destination_address.strip():
+        errors.add("destination_address", _("Enter the destination address."))
+    return _Route(history=history_codes, checkpoint=checkpoint, consignee=consignee)
+
+
+def _validate_cargo(errors: FieldErrors, data: TripData) -> None:
+    if data.cargo_category not in CargoCategory.values:
+        errors.add("cargo_category", _("Choose a cargo category."))
+    if not data.cargo_description.strip():
+        errors.add("cargo_description", _("Describe the cargo."))
+
+
+def _validate_test(errors: FieldErrors, data: TripData, now: datetime) -> None:
+    if data.test_result not in TestResult.values:
+        errors.add("test_result", _("Choose negative, positive or no result."))
+    elif data.test_result != TestResult.NONE:
+        if data.test_sampled_at is None:
+            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
+        elif data.test_sampled_at > now + CLOCK_SKEW:
+            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
 
 
 def _validate_times(
@@ -200,104 +253,9 @@ def _validate_times(
         )
 
 
-def _validate_test(errors: FieldErrors, data: TripData, now: datetime) -> None:
-    if data.test_result not in TestResult.values:
-        errors.add("test_result", _("Choose negative, positive or no result."))
-    elif data.test_result != TestResult.NONE:
-        if data.test_sampled_at is None:
-            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
-        elif data.test_sampled_at > now + CLOCK_SKEW:
-            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
-
-
-@transaction.atomic
-def trip_register(*, actor: User, data: TripData) -> Trip:
-    """Register a trip, grade it and issue its pass, all or nothing."""
-    acting = _acting_for(actor)
-    policy = policy_current()
-    now = timezone.now()
-    errors = FieldErrors()
-
-    plate = validators.normalise_plate(data.vehicle_plate)
-    errors.check("vehicle_plate", validators.validate_plate, plate)
-
-    if data.driver is None:
-        if acting.driver is None:
-            errors.add("driver", _("Enter the driver's name, ID number and phone."))
-            driver_data = None
-        else:
-            driver_data = PersonData(
-                acting.driver.name, acting.driver.id_number, acting.driver.phone
-            )
-    else:
-        driver_errors = person_errors(data.driver)
-        driver_data = clean_person(data.driver)
-        if (
-            acting.driver is not None
-            and "id_number" not in driver_errors
-            and driver_data.id_number != acting.driver.id_number
-        ):
-            driver_errors["id_number"] = [_("Drivers register their own trips only.")]
-        errors.add_nested("driver", driver_errors)
-
-    co_riders = [clean_person(p) for p in data.co_riders]
-    if len(co_riders) > MAX_CO_RIDERS:
-        # A list-level message; the rows are not checked, since one of them has to go anyway
-        # (and fields["co_riders"] cannot be both a list of messages and a dict of rows).
-        errors.add(
-            "co_riders", _("At most %(n)d people ride with the driver.") % {"n": MAX_CO_RIDERS}
-        )
-    else:
-        seen = {driver_data.id_number} if driver_data else set()
-        for i, person in enumerate(data.co_riders):
-            found = person_errors(person)
-            if not found and co_riders[i].id_number in seen:
-                found = {"id_number": [_("This person is already listed on the trip.")]}
-            seen.add(co_riders[i].id_number)
-            errors.add_nested("co_riders", found, index=i)
-
-    history_codes = list(dict.fromkeys(c.strip() for c in data.travel_history if c.strip()))
-    if len(history_codes) > MAX_TRAVEL_HISTORY:
-        errors.add(
-            "travel_history",
-            _("List at most %(n)d regions.") % {"n": MAX_TRAVEL_HISTORY},
-        )
-    codes = {data.origin_region, *history_codes}
-    known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
-    if data.origin_region not in known:
-        errors.add("origin_region", _("Choose a region from the list."))
-    unknown = [c for c in history_codes if c not in known]
-    if unknown:
-        errors.add(
-            "travel_history",
-            _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown[:5])},
-        )
-
-    checkpoint = Checkpoint.objects.filter(code=data.entry_checkpoint, active=True).first()
-    if checkpoint is None:
-        errors.add("entry_checkpoint", _("Choose an open checkpoint from the list."))
-
-    consignee = None
-    if data.consignee is not None:
-        consignee = Company.objects.filter(pk=data.consignee, is_consignee=True).first()
-        if consignee is None:
-            errors.add("consignee", _("Choose a consignee from the list."))
-
-    if not data.destination_name.strip():
-        errors.add("destination_name", _("Enter where the goods are going."))
-    if not data.destination_address.strip():
-        errors.add("destination_address", _("Enter the destination address."))
-    if data.cargo_category not in CargoCategory.values:
-        errors.add("cargo_category", _("Choose a cargo category."))
-    if not data.cargo_description.strip():
-        errors.add("cargo_description", _("Describe the cargo."))
-    _validate_test(errors, data, now)
-    _validate_times(errors, data, policy, acting.company, now)
-    errors.raise_if_any()
-    assert driver_data is not None and checkpoint is not None
-
-    # One vehicle, one trip at a time: the vehicle row is locked so that two registrations for
-    # the same plate cannot both pass the overlap check.
+def _vehicle_free(actor: User, acting: _Actor, plate: str, data: TripData) -> Vehicle:
+    """One vehicle, one trip at a time: the vehicle row is locked so that two registrations for
+    the same plate cannot both pass the overlap check."""
     vehicle = vehicle_locked(plate=plate, company=acting.company, field="vehicle_plate")
     check_vehicle_free(
         vehicle=vehicle,
@@ -305,8 +263,22 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
         departure=data.planned_departure,
         actor=actor,
     )
+    return vehicle
 
-    driver = acting.driver or driver_upsert(company=acting.company, person=driver_data)
+
+def _trip_written(
+    actor: User,
+    acting: _Actor,
+    data: TripData,
+    parties: _Parties,
+    route: _Route,
+    vehicle: Vehicle,
+    now: datetime,
+) -> Trip:
+    """The trip's rows: the driver (found or made), the trip with its reference, its travel
+    history and its co-riders. The checks have passed, so the driver and checkpoint are known."""
+    assert parties.driver is not None and route.checkpoint is not None
+    driver = acting.driver or driver_upsert(company=acting.company, person=parties.driver)
     trip = Trip.objects.create(
         company=acting.company,
         registered_by=actor,
@@ -315,8 +287,8 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
         origin_region_id=data.origin_region,
         destination_name=data.destination_name.strip(),
         destination_address=data.destination_address.strip(),
-        consignee=consignee,
-        entry_checkpoint=checkpoint,
+        consignee=route.consignee,
+        entry_checkpoint=route.checkpoint,
         planned_arrival=data.planned_arrival,
         planned_departure=data.planned_departure,
         cargo_category=data.cargo_category,
@@ -328,86 +300,15 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     )
     trip.reference = trip_reference(trip)
     Trip.objects.filter(pk=trip.pk).update(reference=trip.reference)
-    if history_codes:
+    if route.history:
         # One INSERT for the whole list (the codes were checked above).
         through = Trip.travel_history.through
-        through.objects.bulk_create(through(trip=trip, region_id=c) for c in history_codes)
+        through.objects.bulk_create(through(trip=trip, region_id=c) for c in route.history)
     CoRider.objects.bulk_create(
         CoRider(trip=trip, position=i, name=p.name, id_number=p.id_number, phone=p.phone)
-        for i, p in enumerate(co_riders)
+        for i, p in enumerate(parties.co_riders)
     )
-    pass_ = pass_issue(trip=trip, policy=policy, travel_history=history_codes)
-    # The driver is told at once, with the signed link to the pass (many never sign up): the
-    # notifications app queues the message in this transaction.
-    signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)
     return trip
-
-
-def refuse_foreign_plate(vehicle: Vehicle, company: Company | None, field: str) -> None:
-    """A plate another company holds is theirs: refused (409) without naming anything of that
-    company's. A vehicle no company holds (an independent driver's) may be used by anyone."""
-    if vehicle.company_id is not None and vehicle.company_id != (company.pk if company else None):
-        message = _("This plate is registered to another company.")
-        raise DomainError("plate_taken", message, fields={field: [message]}, status=409)
-
-
-def vehicle_locked(*, plate: str, company: Company | None, field: str) -> Vehicle:
-    """The vehicle of the plate, created for ``company`` if new, locked (FOR UPDATE) for the
-    caller's transaction; refused if another company holds it."""
-    vehicle, _created = Vehicle.objects.get_or_create(plate=plate, defaults={"company": company})
-    vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
-    refuse_foreign_plate(vehicle, company, field)
-    return vehicle
-
-
-def check_vehicle_free(
-    *,
-    vehicle: Vehicle,
-    arrival: datetime,
-    departure: datetime,
-    actor: User,
-    trip: Trip | None = None,
-) -> None:
-    """Refuse (409) when another trip of the vehicle, still holding an active pass, is planned
-    to be in the city at an overlapping time. Planned times, not pass windows, are compared:
-    the windows' margins overlap for a truck that turns round within hours, which is normal.
-    The other trip's reference is named only to someone who may see that trip. The caller
-    holds the vehicle row locked."""
-    clashes = Pass.objects.filter(
-        trip__vehicle=vehicle,
-        status=PassStatus.ACTIVE,
-        trip__planned_arrival__lt=departure,
-        trip__planned_departure__gt=arrival,
-    )
-    if trip is not None:
-        clashes = clashes.exclude(trip=trip)
-    clash = clashes.select_related("trip", "trip__driver").first()
-    if clash is None:
-        return
-    if selectors.trip_visible_to(user=actor, trip=clash.trip):
-        message = _(
-            "This vehicle already has trip %(ref)s in that time; cancel it or change the times."
-        ) % {"ref": clash.trip.reference}
-    else:
-        message = _("This vehicle is already registered for a trip in that time.")
-    raise DomainError(
-        "vehicle_busy",
-        message,
-        fields={"vehicle_plate": [_("Already registered for an overlapping trip.")]},
-        status=409,
-    )
-
-
-def driver_upsert(*, company: Company | None, person: PersonData) -> Driver:
-    driver, created = Driver.objects.get_or_create(
-        company=company,
-        id_number=person.id_number,
-        defaults={"name": person.name, "phone": person.phone},
-    )
-    if not created and (driver.name, driver.phone) != (person.name, person.phone):
-        driver.name, driver.phone = person.name, person.phone
-        driver.save(update_fields=["name", "phone"])
-    return driver
 
 
 def trip_reference(trip: Trip) -> str:

@@ -1,5 +1,5 @@
 """Load the demo: checkpoints, companies, drivers, trips with passes of every colour and status,
-and one user per role with the published password (see ``demo.registrations``).
+and one user per role with the published password (see ``demo.contents``).
 
 It refuses to run when DEBUG is off unless ``--force`` is given: accounts with a password printed
 in the README must never appear on a production server by accident. Running it again changes
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from demo import registrations as demo
+from demo.contents import PASSWORD
 from trucks.links import pass_link_url
 
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off, so this looks like production: load_demo creates users whose "
-                f"password ({demo.PASSWORD}) is published. Use --force if you really mean it."
+                f"password ({PASSWORD}) is published. Use --force if you really mean it."
             )
         missing = demo.missing_regions()
         if missing:
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             write("Demo data already loaded; no trips created.")
 
         write("")
-        write(f"Demo users (password for all: {demo.PASSWORD})")
+        write(f"Demo users (password for all: {PASSWORD})")
         write(f"  {'username':<12} {'role':<11} acts for")
         for user in result.users:
             write(f"  {user.username:<12} {user.role:<11} {user.acts_for}")

@@ -1,0 +1,71 @@
+"""The QR pass of a trip."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from trucks.models.trips import Trip
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class PassStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    COMPLETED = "completed", _("Completed")
+
+
+class Pass(models.Model):
+    """The QR pass of a trip. The colour is looked up at scan time, never carried in the token,
+    so regrading needs no new code; the token is recomputed from (key id, id, valid_until)."""
+
+    trip = models.ForeignKey(
+        Trip, verbose_name=_("trip"), on_delete=models.CASCADE, related_name="passes"
+    )
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    policy_version = models.PositiveIntegerField(_("rule version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PassStatus.choices, default=PassStatus.ACTIVE
+    )
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    key_id = models.PositiveSmallIntegerField(_("signing key id"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    graded_at = models.DateTimeField(_("graded at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_reason = models.CharField(_("revocation reason"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("pass")
+        verbose_name_plural = _("passes")
+        ordering = ["-issued_at"]
+        indexes = [
+            models.Index(
+                fields=["valid_until"],
+                name="pass_active_until_idx",
+                condition=Q(status="active"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trip"], condition=Q(status="active"), name="one_active_pass_per_trip"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=models.F("valid_from")),
+                name="pass_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"pass {self.pk} ({self.colour}, {self.status})"

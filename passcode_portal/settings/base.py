@@ -350,12 +350,6 @@ PASS_SIGNING_KEY = envstr("PASS_SIGNING_KEY")
 PASS_VERIFY_KEYS = envlist("PASS_VERIFY_KEYS")
 PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing.key"
 
-# Requests answered in front of Django's middleware and DRF (passcode_portal.fastroutes): the
-# plain, token-authenticated scan. Anything else on these paths goes through Django as usual.
-FAST_ROUTES = [
-    ("POST", r"^/api/v1/checkpoints/[^/]+/scans/$", "checkpoints.fastpath.scan"),
-]
-
 # Seconds that values read on every request are kept in each process (passcode_portal.ttlcache):
 # the user behind an API token, checkpoints by code, the policy in force. A change (a revoked
 # token, a new policy) reaches every process at the latest this much later.

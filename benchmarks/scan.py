@@ -2,14 +2,20 @@
 
     make bench-scan        # or: .venv/bin/python benchmarks/scan.py [--seconds 20]
 
-A fresh PostgreSQL database (BENCH_DATABASE_URL, as benchmarks/run.py) gets 80,000 registered,
+A fresh PostgreSQL database (BENCH_DATABASE_URL, as benchmarks/run.py) gets 120,000 registered,
 green passes made in bulk; wrk then drives POST /api/v1/checkpoints/{code}/scans/ with 16
 connections for 20 seconds against gunicorn with 2 sync workers, every request the entry scan
-of a different pass (with a scan_id, as tablets send), authenticated with an API token. The
-floor is a bare Django view with no middleware that parses the same body, does one indexed
-SELECT of the pass and one INSERT; it is measured before and after the endpoint and the ratio
+of a different pass, twice over:
+
+- as an API client sends it: authenticated with an API token, with a scan_id;
+- as the tablet's scan page sends it (static/js/scan.js): the staff member's session cookie,
+  the CSRF token in X-CSRFToken beside its cookie, the page's Origin, and a body with a scan_id
+  and the time the device scanned (scanned_at).
+
+The floor is a bare Django view with no middleware that parses the same body, does one indexed
+SELECT of the pass and one INSERT; it is measured before and after the endpoint and each ratio
 is taken to the mean of the two. The per-user scan rate limit is raised for the run
-(THROTTLE_SCAN), since one token drives all 16 connections.
+(THROTTLE_SCAN), since one account drives all 16 connections.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,8 +45,11 @@ from benchmarks.run import (  # noqa: E402
     _recreate_database,
 )
 
-PASSES = 80_000
-CHUNK = 20_000
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+PASSES = 120_000
+CHUNK = 15_000
 
 _SCAN_LUA = r"""
 -- Each run and thread scans its own slice of the passes, so every scan is a different pass.
@@ -54,14 +64,19 @@ request = function()
   local tokens = TOKENS[tid + 1]
   local token = tokens[((n - 1) % #tokens) + 1]
   local body = '{"direction": "in", "token": "' .. token .. '", "scan_id": "' ..
-    string.format("%08x-0000-4000-8000-%012x", RUN * 16 + tid, n) .. '"}'
-  return wrk.format("POST", PATH, HEADERS, body)
+    string.format("%08x-0000-4000-8000-%012x", RUN * 16 + tid, n) .. '"'
+  if SCANNED_AT == "yes" then
+    -- As the page sends it: new Date().toISOString().
+    body = body .. ', "scanned_at": "' .. os.date("!%Y-%m-%dT%H:%M:%S.000Z") .. '"'
+  end
+  return wrk.format("POST", PATH, HEADERS, body .. "}")
 end
 """
 
 
-def _make_passes(checkpoint_code: str, count: int = PASSES) -> tuple[str, list[str]]:
-    """Bulk-create the passes (the registration path would take minutes) and a staff token."""
+def _make_passes(checkpoint_code: str, count: int = PASSES) -> tuple[User, str, list[str]]:
+    """Bulk-create the passes (the registration path would take minutes), a staff member and
+    their API token."""
     from django.contrib.auth.models import Group, User
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
@@ -126,7 +141,33 @@ def _make_passes(checkpoint_code: str, count: int = PASSES) -> tuple[str, list[s
         batch_size=5000,
     )
     tokens = [passcode.encode(pass_id=p.pk, valid_until=valid_until) for p in passes]
-    return Token.objects.create(user=staff).key, tokens
+    return staff, Token.objects.create(user=staff).key, tokens
+
+
+def _settle() -> None:
+    """Vacuum, analyse and checkpoint after the bulk load, so that the first load measured does
+    not share the machine with the server's aftermath of it (autovacuum, dirty pages)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
+
+
+def _tablet_session(staff: User, checkpoint_code: str) -> tuple[str, str]:
+    """The staff member signed in, and the scan page opened once, as on the tablet: the session
+    cookie and the CSRF cookie the page's script sends back (static/js/scan.js)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    page = client.get(f"/checkpoints/{checkpoint_code}/scan/")
+    assert page.status_code == 200, page.status_code
+    return (
+        client.cookies[settings.SESSION_COOKIE_NAME].value,
+        client.cookies[settings.CSRF_COOKIE_NAME].value,
+    )
 
 
 def main() -> None:
@@ -145,24 +186,43 @@ def main() -> None:
     env = _environment(database_url, var_dir)
     env["THROTTLE_SCAN"] = "100000000/min"
     setup = _prepare(env)
-    staff_token, tokens = _make_passes(setup["checkpoint"])
+    staff, staff_token, tokens = _make_passes(setup["checkpoint"])
+    _settle()
+    session, csrf = _tablet_session(staff, setup["checkpoint"])
     chunks = [tokens[i : i + CHUNK] for i in range(0, len(tokens), CHUNK)]
-    headers = {"Authorization": f"Token {staff_token}", "Content-Type": "application/json"}
+    token_headers = {"Authorization": f"Token {staff_token}", "Content-Type": "application/json"}
     path = f"/api/v1/checkpoints/{setup['checkpoint']}/scans/"
 
-    def script(first_chunk: int) -> str:
-        # Two threads, two chunks per wrk run; warm-up and measurement use different chunks.
-        table = (
-            "{"
-            + ", ".join(
-                "{" + ", ".join(json.dumps(t) for t in chunks[first_chunk + k]) + "}"
-                for k in range(THREADS)
-            )
-            + "}"
-        )
-        return f"TOKENS = {table}\n" + _lua(_SCAN_LUA, PATH=path, HEADERS=headers)
+    def tablet_headers(port: int) -> dict[str, str]:
+        # What the page's fetch() sends (static/js/scan.js), from the page's own origin.
+        return {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "X-CSRFToken": csrf,
+            "Cookie": f"sessionid={session}; csrftoken={csrf}",
+            "Origin": f"http://127.0.0.1:{port}",
+            "Referer": f"http://127.0.0.1:{port}/checkpoints/{setup['checkpoint']}/scan/",
+        }
 
-    floor_script = _lua(_SCAN_LUA, PATH="/floor/scan", HEADERS=headers)
+    def scan_script(*, tablet: bool) -> Callable[[int, int], str]:
+        def script(first_chunk: int, port: int) -> str:
+            # Two threads, two chunks per wrk run; every run uses chunks of its own.
+            table = (
+                "{"
+                + ", ".join(
+                    "{" + ", ".join(json.dumps(t) for t in chunks[first_chunk + k]) + "}"
+                    for k in range(THREADS)
+                )
+                + "}"
+            )
+            headers = tablet_headers(port) if tablet else token_headers
+            return f"TOKENS = {table}\n" + _lua(
+                _SCAN_LUA, PATH=path, HEADERS=headers, SCANNED_AT="yes" if tablet else "no"
+            )
+
+        return script
+
+    floor_script = _lua(_SCAN_LUA, PATH="/floor/scan", HEADERS=token_headers, SCANNED_AT="no")
     floor_script = (
         "TOKENS = "
         + (
@@ -175,7 +235,8 @@ def main() -> None:
 
     results: dict[str, Any] = {"seconds": args.seconds, "passes": PASSES}
     results["floor_before"] = _load(env, "benchmarks.floor_settings", floor_script, args.seconds)
-    results["scan"] = _load_scan(env, script, args.seconds)
+    results["scan"] = _load_scan(env, scan_script(tablet=False), args.seconds, runs=(0, 1))
+    results["scan_tablet"] = _load_scan(env, scan_script(tablet=True), args.seconds, runs=(2, 3))
     results["floor_after"] = _load(env, "benchmarks.floor_settings", floor_script, args.seconds)
 
     from checkpoints.models import ScanEvent
@@ -188,37 +249,48 @@ def main() -> None:
     shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def _load_scan(env: dict[str, str], script: Any, seconds: int) -> dict[str, float]:
-    """Like run._load, but the warm-up and the measurement get different passes."""
+def _load_scan(
+    env: dict[str, str], script: Callable[[int, int], str], seconds: int, runs: tuple[int, int]
+) -> dict[str, float]:
+    """Like run._load, but the warm-up and the measurement get passes of their own: run ``n``
+    scans the passes of chunks 2n and 2n + 1. The warm-up is longer than the floor's: each
+    worker imports the project's URLs on its first request, which on a busy machine took the
+    measured seconds' share otherwise."""
     from benchmarks.run import Server, _wrk
 
     server = Server(env, "passcode_portal.settings", {})
     try:
-        _wrk(server.port, "RUN = 0\n" + script(0), 2)
-        return _wrk(server.port, "RUN = 1\n" + script(2), seconds)
+        warm_up, measured = runs
+        _wrk(server.port, f"RUN = {warm_up}\n" + script(2 * warm_up, server.port), 5)
+        return _wrk(server.port, f"RUN = {measured}\n" + script(2 * measured, server.port), seconds)
     finally:
         server.stop()
 
 
+def _row(name: str, r: dict[str, float], floor: float | None = None) -> str:
+    ratio = f" {r['rps'] / floor:.2f} |" if floor else " |"
+    return (
+        f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+        f"{r['non_2xx']:.0f} |{ratio}"
+    )
+
+
 def _report(r: dict[str, Any]) -> str:
     floor = (r["floor_before"]["rps"] + r["floor_after"]["rps"]) / 2
-    s = r["scan"]
     return "\n".join(
         [
             f"wrk -t{THREADS} -c{CONNECTIONS} -d{r['seconds']}s, gunicorn {WORKERS} sync workers",
             "",
-            "| load | req/s | p50 ms | p99 ms | non-2xx |",
-            "|---|---|---|---|---|",
-            f"| floor (before) | {r['floor_before']['rps']:.0f} | "
-            f"{r['floor_before']['p50_ms']:.1f} | {r['floor_before']['p99_ms']:.1f} | "
-            f"{r['floor_before']['non_2xx']:.0f} |",
-            f"| POST /api/v1/checkpoints/{{code}}/scans/ | {s['rps']:.0f} | {s['p50_ms']:.1f} | "
-            f"{s['p99_ms']:.1f} | {s['non_2xx']:.0f} |",
-            f"| floor (after) | {r['floor_after']['rps']:.0f} | "
-            f"{r['floor_after']['p50_ms']:.1f} | {r['floor_after']['p99_ms']:.1f} | "
-            f"{r['floor_after']['non_2xx']:.0f} |",
+            "| load | req/s | p50 ms | p99 ms | non-2xx | ratio to floor |",
+            "|---|---|---|---|---|---|",
+            _row("floor (before)", r["floor_before"]),
+            _row("POST …/scans/, API token", r["scan"], floor),
+            _row("POST …/scans/, tablet (session + CSRF)", r["scan_tablet"], floor),
+            _row("floor (after)", r["floor_after"]),
             "",
-            f"scan throughput / floor (mean of before and after): {s['rps'] / floor:.2f}",
+            f"floor (mean of before and after): {floor:.0f} req/s",
+            f"API token scan / floor: {r['scan']['rps'] / floor:.2f}",
+            f"tablet scan / floor: {r['scan_tablet']['rps'] / floor:.2f}",
             f"scans recorded: {r['scans_recorded']}, admitted: {r['admitted']}",
         ]
     )

@@ -3,9 +3,15 @@ persons, landing tests, overrides), plate-first lookup, walk-ins, and the consig
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -27,7 +33,7 @@ from checkpoints.serializers import (
     WalkInInputSerializer,
     WalkInOutputSerializer,
 )
-from passcode_portal.api import ErrorSerializer
+from passcode_portal.api import ErrorSerializer, domain_error_body
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.parsers import JSONParser
 from passcode_portal.throttling import CounterRateThrottle
@@ -78,12 +84,75 @@ _ERRORS = {
 }
 
 
+def _scan_recorded(
+    request: Request, checkpoint: Checkpoint, scan_input: services.ScanInput
+) -> tuple[dict[str, Any], int]:
+    """Record a scan by the request's user at the checkpoint: the answer and its status."""
+    outcome = services.scan_perform(staff=_user(request), checkpoint=checkpoint, data=scan_input)
+    body = scan_body(
+        outcome.scan,
+        pass_=outcome.pass_,
+        trip=outcome.trip,
+        persons_expected=outcome.persons_expected,
+        replayed=outcome.replayed,
+    )
+    return body, 200 if outcome.replayed else 201
+
+
+# Accept headers that DRF's content negotiation answers with JSON, this view's one renderer.
+_PLAIN_ACCEPT = frozenset({"", "*/*", "application/json"})
+
+
 class ScanApi(APIView):
     throttle_scope = "scan"
     throttle_classes = [CounterRateThrottle]
     # JSON in, JSON out: no content negotiation over the browsable renderer on the hot path.
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST":
+            answer = self.plain_scan(request, kwargs["code"])
+            if answer is not None:
+                return answer
+        return super().dispatch(request, *args, **kwargs)
+
+    def plain_scan(self, request: HttpRequest, code: str) -> HttpResponse | None:
+        """The scan as the tablet page and API clients send it, answered without the rest of
+        DRF's request cycle (its content negotiation, exception handling and template
+        response cost more than a scan's own Python; docs/performance.md). Django's middleware
+        has run, as for every request; the request is authenticated, parsed, permitted and
+        throttled by DRF's own classes, as in ``post``, and the answer is DRF's JSON, headers
+        included. Anything else (another Accept, a refused login or CSRF token, a body that is
+        not the plain scan, a throttled request) returns None before anything is recorded:
+        DRF then answers it in full, as ``post``, and words every refusal. (A throttled
+        request is so counted twice; it is refused either way.)"""
+        if request.GET or request.META.get("HTTP_ACCEPT", "") not in _PLAIN_ACCEPT:
+            return None
+        try:
+            request.body  # noqa: B018 (read now, so that DRF can read it again if this declines)
+        except RequestDataTooBig:
+            return None
+        drf_request = self.initialize_request(request, code=code)
+        try:
+            self.check_permissions(drf_request)
+            scan_input = scan_input_fast(drf_request.data)
+            if scan_input is None:
+                return None
+            self.check_throttles(drf_request)
+        except APIException:
+            return None
+        try:
+            checkpoint = _staff_checkpoint(drf_request, code)
+            body, status = _scan_recorded(drf_request, checkpoint, scan_input)
+        except DomainError as exc:
+            body, status = domain_error_body(exc), exc.status
+        return HttpResponse(
+            JSONRenderer().render(body),
+            status=status,
+            content_type=JSONRenderer.media_type,
+            headers=self.default_response_headers,
+        )
 
     @extend_schema(
         operation_id="checkpoints_scan",
@@ -104,17 +173,8 @@ class ScanApi(APIView):
             data = ScanInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             scan_input = data.to_scan_input()
-        outcome = services.scan_perform(
-            staff=_user(request), checkpoint=checkpoint, data=scan_input
-        )
-        body = scan_body(
-            outcome.scan,
-            pass_=outcome.pass_,
-            trip=outcome.trip,
-            persons_expected=outcome.persons_expected,
-            replayed=outcome.replayed,
-        )
-        return Response(body, status=200 if outcome.replayed else 201)
+        body, status = _scan_recorded(request, checkpoint, scan_input)
+        return Response(body, status=status)
 
     @extend_schema(
         operation_id="checkpoints_scans_list", responses={200: ScanOutputSerializer(many=True)}

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.utils import timezone
+from rest_framework import serializers
 
 from checkpoints import services
 from checkpoints.models import (
@@ -20,6 +21,7 @@ from trucks.models import Pass, Trip
 from trucks.validators import mask_id_number
 
 _SCAN_KEYS = frozenset(ScanInputSerializer._declared_fields)
+_SCANNED_AT = ScanInputSerializer._declared_fields["scanned_at"]
 
 
 def scan_input_fast(data: Any) -> services.ScanInput | None:
@@ -51,8 +53,14 @@ def scan_input_fast(data: Any) -> services.ScanInput | None:
     confirmed = data.get("plate_mismatch_confirmed", False)
     if type(confirmed) is not bool:
         return None
-    if data.get("scanned_at") is not None:
-        return None  # offline syncs are rare: let the serializer parse and range-check the time
+    scanned_at = data.get("scanned_at")
+    if scanned_at is not None:
+        # The tablet sends the time it scanned with every scan. The serializer's own field reads
+        # it (the same parse, time zone and range); anything it refuses, the serializer words.
+        try:
+            scanned_at = _SCANNED_AT.to_internal_value(scanned_at)
+        except serializers.ValidationError:
+            return None
     scan_id = None
     if raw_id is not None:
         if not isinstance(raw_id, str):
@@ -72,6 +80,7 @@ def scan_input_fast(data: Any) -> services.ScanInput | None:
         plate=plate,
         persons=persons,
         scan_id=scan_id,
+        scanned_at=scanned_at,
         plate_mismatch_confirmed=confirmed,
     )
 

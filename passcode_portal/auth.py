@@ -1,10 +1,12 @@
-"""API token authentication that does not query the database on every request.
+"""API authentication that does not query the database on every request.
 
-DRF's TokenAuthentication looks the token and its user up on each request. Checkpoint tablets
-send several scans a second, so the user object behind a token is kept for
-API_AUTH_CACHE_SECONDS in the process, and with it what views cache on it (roles, company,
-checkpoint assignments). A revoked token or a deactivated user is refused at the latest that
-many seconds later.
+DRF's TokenAuthentication looks the token and its user up on each request, and its
+SessionAuthentication has Django load the session's user on each request. Checkpoint tablets
+send several scans a second, so the user object behind a token, or behind a signed-in session,
+is kept for API_AUTH_CACHE_SECONDS in the process, and with it what views cache on it (roles,
+company, checkpoint assignments). A revoked token or a deactivated user is refused at the latest
+that many seconds later; so is a session signed in before a password change. A signed-out
+session is refused at once: the session itself is read on every request, as Django reads it.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth.models import User
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
 
 from passcode_portal.ttlcache import TTLCache
 
 _users: TTLCache[User | None] = TTLCache(lambda: settings.API_AUTH_CACHE_SECONDS)
+_session_users: TTLCache[User | None] = TTLCache(lambda: settings.API_AUTH_CACHE_SECONDS)
 
 
 def _load(key: str) -> User | None:
@@ -45,3 +53,53 @@ class CachedTokenAuthentication(TokenAuthentication):
 
 def forget_token(key: str) -> None:
     _users.discard(key)
+
+
+def user_for_session(request: HttpRequest) -> User | None:
+    """The active user the request's session is signed in as, as ``django.contrib.auth.get_user``
+    finds it, with the user object kept briefly in the process. Only a session whose hash of the
+    user's password matches the kept user is answered from it; any other (no user, no hash, a
+    hash made under an old secret key or of another password) is decided by Django's own
+    ``get_user``, which flushes or re-keys the session as it does on every page."""
+    session = request.session
+    try:
+        user_id = User._meta.pk.to_python(session[auth.SESSION_KEY])
+        backend_path = session[auth.BACKEND_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    key = (backend_path, user_id)
+    user = _session_users.get_or_load(
+        key, lambda: auth.load_backend(backend_path).get_user(user_id)
+    )
+    session_hash = session.get(auth.HASH_SESSION_KEY)
+    if (
+        user is not None
+        and session_hash
+        and constant_time_compare(session_hash, user.get_session_auth_hash())
+    ):
+        return user
+    found = auth.get_user(request)
+    if not isinstance(found, User):
+        return None
+    _session_users.discard(key)
+    return _session_users.get_or_load(key, lambda: found)
+
+
+class CachedSessionAuthentication(SessionAuthentication):
+    """DRF's SessionAuthentication, CSRF check included, with the session's user found by
+    ``user_for_session``."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        user = user_for_session(request._request)
+        if user is None or not user.is_active:
+            return None
+        self.enforce_csrf(request)
+        return user, None
+
+
+class CachedSessionScheme(SessionScheme):  # type: ignore[no-untyped-call]
+    """The OpenAPI schema names it as it names DRF's SessionAuthentication (cookieAuth)."""
+
+    target_class = "passcode_portal.auth.CachedSessionAuthentication"

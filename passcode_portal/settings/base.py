@@ -123,6 +123,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Database sessions, as Django's, read without building a queryset (passcode_portal.sessions).
+SESSION_ENGINE = "passcode_portal.sessions"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -174,9 +176,11 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # DRF's token and session authentication, with the user behind each kept a few seconds in
+    # the process (passcode_portal.auth): the tablet page scans with its session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "passcode_portal.auth.CachedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "passcode_portal.auth.CachedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's, but JSON nested too deep for json.loads is a 400 (passcode_portal.parsers).
@@ -360,15 +364,10 @@ PASS_SIGNING_KEY = envstr("PASS_SIGNING_KEY")
 PASS_VERIFY_KEYS = envlist("PASS_VERIFY_KEYS")
 PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing.key"
 
-# Requests answered in front of Django's middleware and DRF (passcode_portal.fastroutes): the
-# plain, token-authenticated scan. Anything else on these paths goes through Django as usual.
-FAST_ROUTES = [
-    ("POST", r"^/api/v1/checkpoints/[^/]+/scans/$", "checkpoints.fastpath.scan"),
-]
-
 # Seconds that values read on every request are kept in each process (passcode_portal.ttlcache):
-# the user behind an API token, checkpoints by code, the policy in force. A change (a revoked
-# token, a new policy) reaches every process at the latest this much later.
+# the user behind an API token or a signed-in session, checkpoints by code, the policy in force.
+# A change (a revoked token, a deactivated user, a new policy) reaches every process at the
+# latest this much later.
 API_AUTH_CACHE_SECONDS = envint("API_AUTH_CACHE_SECONDS", 30)
 HOT_CACHE_SECONDS = envint("HOT_CACHE_SECONDS", 30)
 

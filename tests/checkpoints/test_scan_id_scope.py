@@ -1,7 +1,8 @@
 """A client ``scan_id`` names one record made by one account at one checkpoint: sent again from
 there it is answered from the record; reused at another checkpoint or by another account it is
 refused (409, ``scan_id_conflict``) and the other record is never shown. Scans and walk-ins
-alike. (The fast route and PostgreSQL's two-round-trip path have their own tests beside theirs.)"""
+alike. (The scan's plain path and PostgreSQL's two-round-trip path have their own tests beside
+theirs.)"""
 
 from __future__ import annotations
 

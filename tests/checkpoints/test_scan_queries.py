@@ -143,3 +143,32 @@ def test_an_exit_recalling_a_refusal_just_before(
 
     assert (answer["reason"], answer["warnings"]) == ("ok", ["refused_recently"])
     assert Trip.objects.get(pk=trip.pk).status == "exited"
+
+
+@pytest.fixture
+def warm_tablet(checkpoint: Any, dispatcher: Any) -> Iterator[APIClient]:
+    """The tablet page's session (passcode_portal.auth.CachedSessionAuthentication), its caches
+    warmed by one scan of another pass."""
+    ttlcache.clear_all()
+    with override_settings(API_AUTH_CACHE_SECONDS=60, HOT_CACHE_SECONDS=60):
+        client = APIClient()
+        client.force_login(staff_user(checkpoint))
+        assert (
+            scan(client, checkpoint, token_of(open_trip(dispatcher, checkpoint))).status_code == 201
+        )
+        yield client
+    ttlcache.clear_all()
+
+
+def test_the_tablet_pays_one_statement_more_to_read_its_session(
+    warm_tablet: APIClient, dispatcher: Any, checkpoint: Any
+) -> None:
+    token = token_of(open_trip(dispatcher, checkpoint))
+
+    with CaptureQueriesContext(connection) as queries:
+        r = scan(warm_tablet, checkpoint, token)
+
+    assert r.status_code == 201, r.json()
+    assert len(queries) <= BUDGET + 1
+    assert "django_session" in queries.captured_queries[0]["sql"]
+    assert not any("auth_user" in q["sql"] for q in queries.captured_queries)

@@ -10,11 +10,12 @@ Two kinds of input, for each operation:
 - property-based cases, valid and invalid, sent as each role (driver, dispatcher, consignee,
   staff, official, anonymous), a few per role: refusals must keep to the schema too.
 
-Requests go through the project's WSGI application as gunicorn sends them (token scans take the
-fast route), with API tokens, against real rows made through the services: trips of every
-colour, passes, scans, a walk-in, a webhook subscription with a delivery. Path parameters are
-generated or, as often, the ids of those rows, so answers carry real bodies. Generation is
-seeded per operation and role: a run is the same on every machine and a failure reproduces.
+Requests go through the project's WSGI application as gunicorn sends them (Django's whole
+middleware, the scan's plain path included), with API tokens, against real rows made through the
+services: trips of every colour, passes, scans, a walk-in, a webhook subscription with a
+delivery. Path parameters are generated or, as often, the ids of those rows, so answers carry
+real bodies. Generation is seeded per operation and role: a run is the same on every machine and
+a failure reproduces.
 """
 
 from __future__ import annotations

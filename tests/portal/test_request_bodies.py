@@ -1,6 +1,7 @@
 """Bodies that cannot be parsed get a 4xx in the API's error shape, on every path a body takes:
-DRF's parsers (the token, trip and scan endpoints), the scan's fast route in front of Django,
-and Django's own limit on request size (DATA_UPLOAD_MAX_MEMORY_SIZE). Never a 500, and never
+DRF's parsers (the token, trip and scan endpoints), the scan's own plain path
+(``ScanApi.plain_scan``, through the WSGI application as gunicorn sends it), and Django's own
+limit on request size (DATA_UPLOAD_MAX_MEMORY_SIZE). Never a 500, and never
 Django's HTML error page, even with DEBUG on."""
 
 from __future__ import annotations
@@ -95,10 +96,9 @@ def test_the_scan_endpoint_refuses_deep_json(
     assert not ScanEvent.objects.exists()
 
 
-# The fast route reads bodies up to 64 KiB; deeper ones than these do not fit.
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1_000, 10_000])
 @pytest.mark.parametrize("kind", KINDS)
-def test_the_scan_fast_route_refuses_deep_json(
+def test_a_token_scan_through_the_wsgi_application_refuses_deep_json(
     checkpoint: Any, scan_staff: User, kind: str, depth: int
 ) -> None:
     key = Token.objects.create(user=scan_staff).key
@@ -213,7 +213,7 @@ def test_the_scan_endpoint_refuses_10_mb(
     assert_too_large(post(api_client, scan_url(checkpoint), huge_json()))
 
 
-def test_the_scan_fast_route_hands_10_mb_to_django_which_refuses_it(
+def test_a_token_scan_of_10_mb_through_the_wsgi_application_is_refused(
     checkpoint: Any, scan_staff: User
 ) -> None:
     key = Token.objects.create(user=scan_staff).key

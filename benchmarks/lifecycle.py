@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import RESULTS, _environment, _prepare, _recreate_database  # noqa: E402
+from benchmarks.common import RESULTS, _environment, _prepare, _recreate_database  # noqa: E402
 from benchmarks.scan import _make_passes  # noqa: E402
 from passcode_portal.rows import named_rows  # noqa: E402
 

@@ -40,8 +40,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils.crypto import get_random_string
 from rest_framework.authtoken.models import Token
-from checkpoints.models import Checkpoint, ScanEvent, StaffAssignment, WalkIn
-from trucks.models import Region
+from checkpoints.models import ScanEvent, WalkIn
+from places.models import Checkpoint, Region, StaffAssignment
 
 HOST, STATIC_ROOT = sys.argv[1:3]
 # The static files the error pages name, collected as the image collects them (the Dockerfile),

@@ -46,11 +46,6 @@ from benchmarks.common import (  # noqa: E402
     _recreate_database,
 )
 
-# benchmarks/scan.py still imports these from here; they live in benchmarks.common, and go from
-# this module once scan.py imports them from there.
-from benchmarks.common import Server as Server  # noqa: E402
-from benchmarks.common import _wrk as _wrk  # noqa: E402
-
 
 def _trip_body(checkpoint: str) -> str:
     from django.utils import timezone

@@ -33,16 +33,18 @@ from typing import TYPE_CHECKING, Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import (  # noqa: E402
+from benchmarks.common import (  # noqa: E402
     CONNECTIONS,
     RESULTS,
     THREADS,
     WORKERS,
+    Server,
     _environment,
     _load,
     _lua,
     _prepare,
     _recreate_database,
+    _wrk,
 )
 
 if TYPE_CHECKING:
@@ -252,12 +254,10 @@ def main() -> None:
 def _load_scan(
     env: dict[str, str], script: Callable[[int, int], str], seconds: int, runs: tuple[int, int]
 ) -> dict[str, float]:
-    """Like run._load, but the warm-up and the measurement get passes of their own: run ``n``
+    """Like common._load, but the warm-up and the measurement get passes of their own: run ``n``
     scans the passes of chunks 2n and 2n + 1. The warm-up is longer than the floor's: each
     worker imports the project's URLs on its first request, which on a busy machine took the
     measured seconds' share otherwise."""
-    from benchmarks.run import Server, _wrk
-
     server = Server(env, "passcode_portal.settings", {})
     try:
         warm_up, measured = runs

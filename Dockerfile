@@ -21,9 +21,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-# Runtime dependencies only (requirements-dev.txt holds the test and lint tools).
+# Runtime dependencies only (requirements-dev.txt holds the test and lint tools). gunicorn_h1c
+# comes as source: the compiler it needs is installed for the build and removed in the same layer.
 COPY requirements.txt ./
-RUN pip install -r requirements.txt
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install -r requirements.txt \
+    && apt-get purge -y --auto-remove gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY . .
 COPY --from=node /app/node_modules ./node_modules

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from passcode_portal.rows import named_row
+
 
 @csrf_exempt
 def register_floor(request: HttpRequest) -> HttpResponse:
@@ -23,13 +25,13 @@ def register_floor(request: HttpRequest) -> HttpResponse:
         cursor.execute(
             "SELECT id FROM checkpoints_checkpoint WHERE code = %s", [body["entry_checkpoint"]]
         )
-        row = cursor.fetchone()
+        row = named_row(cursor)
         cursor.execute(
             "INSERT INTO bench_floor_row (plate, checkpoint_id, payload) VALUES (%s, %s, %s)"
             " RETURNING id",
-            [body["vehicle_plate"], row[0] if row else None, request.body.decode()],
+            [body["vehicle_plate"], row.id if row else None, request.body.decode()],
         )
-        new_id = cursor.fetchone()[0]
+        new_id = named_row(cursor).id
     return JsonResponse({"id": new_id}, status=201)
 
 
@@ -37,8 +39,8 @@ def read_floor(request: HttpRequest, pk: int) -> HttpResponse:
     """One indexed SELECT and a small body: what any GET of one row costs."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, valid_until FROM trucks_pass WHERE id = %s", [pk])
-        row = cursor.fetchone()
-    return HttpResponse(repr(row).encode(), content_type="text/plain")
+        row = named_row(cursor)
+    return HttpResponse(repr(row and tuple(row)).encode(), content_type="text/plain")
 
 
 @csrf_exempt
@@ -50,13 +52,13 @@ def scan_floor(request: HttpRequest) -> HttpResponse:
     pass_id = int.from_bytes(header[1:5], "big")
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, status FROM trucks_pass WHERE id = %s", [pass_id])
-        row = cursor.fetchone()
+        row = named_row(cursor)
         cursor.execute(
             "INSERT INTO bench_floor_row (plate, checkpoint_id, payload) VALUES (%s, %s, %s)"
             " RETURNING id",
-            [row[1] if row else "", row[0] if row else None, body.get("direction", "")],
+            [row.status if row else "", row.id if row else None, body.get("direction", "")],
         )
-        new_id = cursor.fetchone()[0]
+        new_id = named_row(cursor).id
     return JsonResponse({"id": new_id, "verdict": "admit"}, status=201)
 
 

@@ -34,8 +34,10 @@ from checkpoints.serializers import (
     WalkInOutputSerializer,
 )
 from passcode_portal.api import ErrorSerializer, domain_error_body
+from passcode_portal.auth import CachedSessionAuthentication, forget_session, session_on_trust
 from passcode_portal.errors import DomainError, PermissionDenied
 from passcode_portal.parsers import JSONParser
+from passcode_portal.sessions import SessionCheck
 from passcode_portal.throttling import CounterRateThrottle
 from places.models import Checkpoint
 from trucks import selectors as trucks_selectors
@@ -84,19 +86,39 @@ _ERRORS = {
 }
 
 
-def _scan_recorded(
-    request: Request, checkpoint: Checkpoint, scan_input: services.ScanInput
-) -> tuple[dict[str, Any], int]:
-    """Record a scan by the request's user at the checkpoint: the answer and its status."""
-    outcome = services.scan_perform(staff=_user(request), checkpoint=checkpoint, data=scan_input)
-    body = scan_body(
+def _scan_answer_body(outcome: services.ScanOutcome) -> dict[str, Any]:
+    return scan_body(
         outcome.scan,
         pass_=outcome.pass_,
         trip=outcome.trip,
         persons_expected=outcome.persons_expected,
         replayed=outcome.replayed,
     )
-    return body, 200 if outcome.replayed else 201
+
+
+def _scan_recorded(
+    request: Request, checkpoint: Checkpoint, scan_input: services.ScanInput
+) -> tuple[dict[str, Any], int]:
+    """Record a scan by the request's user at the checkpoint: the answer and its status."""
+    outcome = services.scan_perform(staff=_user(request), checkpoint=checkpoint, data=scan_input)
+    return _scan_answer_body(outcome), 200 if outcome.replayed else 201
+
+
+def _session_on_trust(request: Request) -> tuple[User, SessionCheck] | None:
+    """The tablet's session taken on trust (``passcode_portal.auth.session_on_trust``), with the
+    CSRF check DRF's SessionAuthentication makes; None for a request that carries an API token
+    (DRF's authenticators try the token first), fails the check, or whose session this process
+    has not found lately, and where no scan could confirm it (``sessions_confirmable``)."""
+    if request.META.get("HTTP_AUTHORIZATION") or not services.sessions_confirmable():
+        return None
+    trusted = session_on_trust(request._request)
+    if trusted is None:
+        return None
+    try:
+        CachedSessionAuthentication().enforce_csrf(request)
+    except APIException:
+        return None
+    return trusted
 
 
 # Accept headers that DRF's content negotiation answers with JSON, this view's one renderer.
@@ -134,7 +156,12 @@ class ScanApi(APIView):
         except RequestDataTooBig:
             return None
         drf_request = self.initialize_request(request, code=code)
+        trusted = _session_on_trust(drf_request)
         try:
+            if trusted is not None:
+                # Taken from the session as this process last found it; the scan's own lock
+                # reads the session again and records nothing unless it still holds.
+                drf_request.user, drf_request.auth = trusted[0], None
             self.check_permissions(drf_request)
             scan_input = scan_input_fast(drf_request.data)
             if scan_input is None:
@@ -144,9 +171,22 @@ class ScanApi(APIView):
             return None
         try:
             checkpoint = _staff_checkpoint(drf_request, code)
-            body, status = _scan_recorded(drf_request, checkpoint, scan_input)
+            if trusted is None:
+                body, status = _scan_recorded(drf_request, checkpoint, scan_input)
+            else:
+                outcome = services.scan_if_session_holds(
+                    staff=trusted[0], checkpoint=checkpoint, data=scan_input, session=trusted[1]
+                )
+                if outcome is None:
+                    forget_session(trusted[1].key)
+                    return None
+                body, status = _scan_answer_body(outcome), 201
         except DomainError as exc:
             body, status = domain_error_body(exc), exc.status
+        if trusted is not None:
+            # The session was read, with the lock: SessionMiddleware marks the answer so
+            # (Vary: Cookie), as for every request that reads it.
+            request.session.accessed = True
         return HttpResponse(
             JSONRenderer().render(body),
             status=status,

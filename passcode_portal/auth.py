@@ -7,6 +7,11 @@ is kept for API_AUTH_CACHE_SECONDS in the process, and with it what views cache 
 company, checkpoint assignments). A revoked token or a deactivated user is refused at the latest
 that many seconds later; so is a session signed in before a password change. A signed-out
 session is refused at once: the session itself is read on every request, as Django reads it.
+
+The scan reads it in its own first statement instead (``session_on_trust``): the user its data
+was last found to belong to is taken for the request, and the scan's lock statement reads the
+session again; unless that read gives the very same data, the scan is rolled back with nothing
+recorded and the request authenticated in full.
 """
 
 from __future__ import annotations
@@ -24,10 +29,39 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
+from passcode_portal.sessions import SessionCheck
 from passcode_portal.ttlcache import TTLCache
 
 _users: TTLCache[User | None] = TTLCache(lambda: settings.API_AUTH_CACHE_SECONDS)
 _session_users: TTLCache[User | None] = TTLCache(lambda: settings.API_AUTH_CACHE_SECONDS)
+# By session key: the session's data as read, and the active user it was found to belong to.
+_sessions_read: TTLCache[tuple[str, User]] = TTLCache(lambda: settings.API_AUTH_CACHE_SECONDS)
+
+
+def session_on_trust(request: HttpRequest) -> tuple[User, SessionCheck] | None:
+    """The user of the request's session as it was last found in this process, and what the
+    session must still hold for that to be true; None when this process has not found it within
+    API_AUTH_CACHE_SECONDS. Nothing is read: the caller must read the session again (its data,
+    ``passcode_portal.sessions.live_session_sql``) before it acts, and compare."""
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return None
+    kept = _sessions_read.get(key)
+    if kept is None:
+        return None
+    data, user = kept
+    return user, SessionCheck(key=key, data=data)
+
+
+def forget_session(key: str) -> None:
+    _sessions_read.discard(key)
+
+
+def _remember_session(request: HttpRequest, user: User) -> None:
+    session = request.session
+    data = getattr(session, "read_data", None)
+    if data and session.session_key and user.is_active:
+        _sessions_read.put(session.session_key, (data, user))
 
 
 def _load(key: str) -> User | None:
@@ -79,6 +113,7 @@ def user_for_session(request: HttpRequest) -> User | None:
         and session_hash
         and constant_time_compare(session_hash, user.get_session_auth_hash())
     ):
+        _remember_session(request, user)
         return user
     found = auth.get_user(request)
     if not isinstance(found, User):

@@ -36,6 +36,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from passcode_portal.rows import named_rows
+
 logger = logging.getLogger(__name__)
 
 
@@ -134,11 +136,11 @@ class Outbox(Generic[Row]):
             return (
                 f"WITH due AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) "
                 f"{claim} FROM due WHERE {table}.{row_id} = due.{row_id} "
-                f"AND {table}.{status} = %(pending)s RETURNING {table}.{row_id}"
+                f"AND {table}.{status} = %(pending)s RETURNING {table}.{row_id} AS claimed_id"
             )
         # SQLite has no row locks: one statement runs under the database's write lock, so it is
         # exclusive by itself, and an uncorrelated IN (subquery) is evaluated once.
-        return f"{claim} WHERE {row_id} IN ({due}) RETURNING {row_id}"
+        return f"{claim} WHERE {row_id} IN ({due}) RETURNING {row_id} AS claimed_id"
 
     def claim(self, batch: int | None = None) -> list[Row]:
         """Claim up to ``batch`` (default: the batch setting) due rows for this worker, in one
@@ -158,7 +160,7 @@ class Outbox(Generic[Row]):
         # connection), the claim is undone rather than left "sending" until the sweep.
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             cursor.execute(self.claim_sql(connection.vendor), params)
-            ids = [row[0] for row in cursor.fetchall()]
+            ids = [row.claimed_id for row in named_rows(cursor)]
             if not ids:
                 return []
             # Only this claim's rows: a row reclaimed and claimed by another worker in between

@@ -32,13 +32,21 @@ class TTLCache(Generic[V]):
         if hit is not None and hit[0] > now:
             return hit[1]
         value = load()
+        self.put(key, value)
+        return value
+
+    def get(self, key: Hashable) -> V | None:
+        """The value kept for ``key``, or None when none is kept or it has expired."""
+        hit = self._data.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def put(self, key: Hashable, value: V) -> None:
         seconds = self._seconds()
         if seconds > 0:
             with self._lock:
                 if len(self._data) >= self._max:
                     self._data.clear()  # crude, but bounded; entries are cheap to reload
-                self._data[key] = (now + seconds, value)
-        return value
+                self._data[key] = (time.monotonic() + seconds, value)
 
     def discard(self, key: Hashable) -> None:
         with self._lock:

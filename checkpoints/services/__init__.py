@@ -25,8 +25,10 @@ from checkpoints.services.scan import (
     OFFLINE_LIMIT,
     plate_recheck_error,
     scan_id_check,
+    scan_if_session_holds,
     scan_message,
     scan_perform,
+    sessions_confirmable,
 )
 
 __all__ = [
@@ -44,9 +46,11 @@ __all__ = [
     "plate_recheck_error",
     "scan_confirm",
     "scan_id_check",
+    "scan_if_session_holds",
     "scan_message",
     "scan_override",
     "scan_perform",
+    "sessions_confirmable",
     "staff_may_scan",
     "trip_confirm_arrival",
     "walk_in_record",

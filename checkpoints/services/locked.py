@@ -36,6 +36,9 @@ from checkpoints.services.sql import (
     lock_sql,
     write_scan,
 )
+from passcode_portal.dbcheck import checked_by_use
+from passcode_portal.rows import row_as
+from passcode_portal.sessions import SessionCheck
 from places.models import Checkpoint
 from trucks import passcode, validators
 from trucks import services as trucks_services
@@ -100,10 +103,9 @@ def scan_locked(
             cursor,
             "scan_lock",
             lock_sql(next_id=False),
-            [db_value(data.scan_id), checkpoint.pk, claims.pass_id],
+            [db_value(data.scan_id), checkpoint.pk, None, db_value(now), claims.pass_id],
         )
-        fetched = cursor.fetchone()
-        row = None if fetched is None else Locked(*fetched)
+        row = row_as(cursor, Locked)
         if row is not None and row.replay_id is not None:
             replay = recorded_answer(data.scan_id)  # type: ignore[arg-type]
             assert replay is not None
@@ -265,25 +267,39 @@ def scan_one_trip(
     claims: passcode.Claims,
     at: datetime,
     now: datetime,
+    session: SessionCheck | None = None,
 ) -> ScanOutcome | PlateDiffers | None:
     """The common scan on PostgreSQL outside any transaction, in two round trips instead of
     four: BEGIN travels with the lock, COMMIT with the write (the scan's id comes from the
     sequence with the lock, so nothing needs reading after the insert). Anything but the common
     case (a repeated scan id, an unknown pass) is rolled back and left to ``scan_locked``; a
-    plate to check again is rolled back and returned."""
+    plate to check again is rolled back and returned. With ``session`` (a session taken on
+    trust, ``passcode_portal.auth.session_on_trust``), the lock reads the session too, and
+    unless it still holds the data its user was found from, the scan is rolled back (None)."""
+
+    def lock(cursor: Any) -> Locked | None:
+        execute_prepared(
+            cursor,
+            "scan_lock_next",
+            lock_sql(next_id=True),
+            [data.scan_id, checkpoint.pk, session.key if session else None, now, claims.pass_id],
+            before="BEGIN; ",
+        )
+        return row_as(cursor, Locked)
+
+    try:
+        # Safe to send again on a new connection: a transaction that opened on a connection
+        # the server had dropped committed nothing. So the lock checks the connection too, in
+        # place of Django's SELECT 1 (passcode_portal.dbcheck).
+        row = checked_by_use(lock)
+    except BaseException:
+        _roll_back()
+        raise
     with connection.cursor() as cursor:
         try:
-            execute_prepared(
-                cursor,
-                "scan_lock_next",
-                lock_sql(next_id=True),
-                [data.scan_id, checkpoint.pk, claims.pass_id],
-                before="BEGIN; ",
-            )
-            fetched = cursor.fetchone()
-            row = None if fetched is None else Locked(*fetched)
             if (
                 row is None
+                or (session is not None and row.session_data != session.data)
                 or row.replay_id is not None
                 or passcode.window_minute(db_datetime(row.valid_until)) != claims.valid_until
             ):
@@ -304,11 +320,16 @@ def scan_one_trip(
                 cursor.execute("ROLLBACK")
             return outcome
         except BaseException:
-            # The transaction this function opened must not outlive it, whatever went wrong
-            # (a duplicate scan id at the insert, a lost connection).
-            with contextlib.suppress(Exception):  # the original error is what matters
-                cursor.execute("ROLLBACK")
+            _roll_back()
             raise
+
+
+def _roll_back() -> None:
+    """The transaction ``scan_one_trip`` opened must not outlive it, whatever went wrong (a
+    duplicate scan id at the insert, a lost connection)."""
+    with contextlib.suppress(Exception), connection.cursor() as cursor:
+        # The original error is what matters.
+        cursor.execute("ROLLBACK")
 
 
 def scan_row(scan: ScanEvent, pass_: Pass | None, trip: Trip | None) -> list[Any]:

@@ -24,6 +24,7 @@ from checkpoints.services.locked import digest_of, recorded_answer, scan_locked,
 from checkpoints.services.records import PlateDiffers, ScanInput, ScanOutcome, ScanRecord
 from checkpoints.services.sql import postgresql
 from passcode_portal.errors import DomainError
+from passcode_portal.sessions import SessionCheck
 from places.models import Checkpoint
 from trucks import passcode, validators
 
@@ -129,6 +130,46 @@ def scan_perform(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> Sca
             checkpoint=checkpoint,
             staff=staff,
         )
+    return outcome
+
+
+def sessions_confirmable() -> bool:
+    """Whether a scan can confirm a session taken on trust (``scan_if_session_holds``): only its
+    short path, on PostgreSQL outside any transaction, reads the session with the lock."""
+    return postgresql() and not connection.in_atomic_block
+
+
+def scan_if_session_holds(
+    *, staff: User, checkpoint: Checkpoint, data: ScanInput, session: SessionCheck
+) -> ScanOutcome | None:
+    """``scan_perform`` for a user taken on trust from a session (``session_on_trust``), on the
+    common path only: a well-signed token, on PostgreSQL outside any transaction, whose lock
+    statement reads the session again (``scan_one_trip``). The scan is recorded only if the
+    session still holds the data its user was found from. Anything else returns None with
+    nothing recorded, and the caller authenticates the request in full and calls
+    ``scan_perform``. A plate to check again is refused as ``scan_perform`` refuses it: the
+    session held, or the lock would not have gone on to decide."""
+    if not sessions_confirmable():
+        return None
+    now = timezone.now()
+    try:
+        claims = passcode.decode(data.token)
+    except passcode.TokenError:
+        return None
+    try:
+        outcome = scan_one_trip(
+            staff=staff,
+            checkpoint=checkpoint,
+            data=data,
+            claims=claims,
+            at=_judged_at(data.scanned_at, now),
+            now=now,
+            session=session,
+        )
+    except IntegrityError:
+        return None  # rolled back whole; the full path answers what the other request recorded
+    if isinstance(outcome, PlateDiffers):
+        raise plate_recheck_error(outcome)
     return outcome
 
 

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from checkpoints.models import Alert, ScanEvent, Verdict
+from passcode_portal.rows import named_row
+from passcode_portal.sessions import live_session_sql
 from places.models import Checkpoint
 from trucks.models import CoRider, Driver, Pass, Trip, TripStatus, Vehicle
 
@@ -28,7 +30,8 @@ _P, _T, _V, _D, _C, _R, _S, _A = (
 
 
 class Locked(NamedTuple):
-    """A row of the lock statement (``lock_sql``), read by name."""
+    """A row of the lock statement (``lock_sql``), each column read into the field of its name
+    (``passcode_portal.rows.row_as``)."""
 
     pass_id: int
     pass_status: str
@@ -49,6 +52,7 @@ class Locked(NamedTuple):
     co_riders: int
     replay_id: int | None  # the scan already recorded under this scan id, if any
     earlier_refusal: Any  # [id, reason, scanned_at] of the latest refusal here, as JSON
+    session_data: str | None  # the live session of the key given, if one is (see scan_one_trip)
     next_id: int | None = None  # the new scan's id, taken with the lock on the short path
 
 
@@ -57,9 +61,11 @@ def lock_sql(*, next_id: bool) -> str:
     """One SELECT of the pass with its trip, vehicle, driver, entry checkpoint, the trip's
     co-rider count, the scan already recorded under the client's scan id, and the latest refusal
     of this pass at this checkpoint that no supervisor overrode (its id, reason and time in one
-    JSON array: one subquery, served by the scans' index on (trip, received_at)). Parameters:
-    scan id, checkpoint id, pass id. On PostgreSQL it locks the trip's row (see
-    ``scan_locked``); ``next_id`` also takes the new scan's id from the sequence."""
+    JSON array: one subquery, served by the scans' index on (trip, received_at)), and the data
+    of a live session (``passcode_portal.sessions.live_session_sql``; none for a key of None).
+    Parameters: scan id, checkpoint id, session key, the time now, pass id. On PostgreSQL it
+    locks the trip's row (see ``scan_locked``); ``next_id`` also takes the new scan's id from
+    the sequence."""
     json_array = "json_build_array" if postgresql() else "json_array"
     columns = {
         "pass_id": "p.id",
@@ -86,12 +92,12 @@ def lock_sql(*, next_id: bool) -> str:
             f"AND e.verdict = '{Verdict.REFUSE}' AND e.overridden_by_id IS NULL "
             "ORDER BY e.received_at DESC LIMIT 1)"
         ),
+        "session_data": f"({live_session_sql()})",
     }
     if next_id:
         columns["next_id"] = f"nextval(pg_get_serial_sequence('{_S}', 'id'))"
-    assert tuple(columns) == Locked._fields[: len(columns)]
     sql = f"""
-SELECT {", ".join(columns.values())}
+SELECT {", ".join(f"{expression} AS {name}" for name, expression in columns.items())}
 FROM {_P} p
 JOIN {_T} t ON t.id = p.trip_id
 JOIN {_V} v ON v.id = t.vehicle_id
@@ -227,11 +233,15 @@ def write_scan(
             execute_prepared(cursor, name + "_id", statement, params, after="; COMMIT")
             return scan_pk
         execute_prepared(cursor, name, statement, params)
-        return int(cursor.fetchone()[0])
+        written = named_row(cursor)
+        assert written is not None
+        return int(written.id)
     cursor.execute(
         f"INSERT INTO {_S} ({_SCAN_COLUMNS}) VALUES ({_SCAN_VALUES}) RETURNING id", values
     )
-    scan_pk = int(cursor.fetchone()[0])
+    written = named_row(cursor)
+    assert written is not None
+    scan_pk = int(written.id)
     if trip_update is not None:
         status, now, at, trip_pk = trip_update
         cursor.execute(

@@ -9,12 +9,11 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from handover import delivery as webhook_delivery
 from handover import scan_events as events
-from passcode_portal.tasks import enqueue_on_commit
+from passcode_portal.tasks import RETRY, enqueue_on_commit
 
 __all__ = ["deliver_webhooks", "emit_scan_events", "reclaim_webhooks"]
 
@@ -26,12 +25,7 @@ logger = logging.getLogger(__name__)
 SEND_BUDGET = timedelta(seconds=120)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**RETRY)
 def deliver_webhooks() -> int:
     """Send due webhook deliveries, batch after batch, until none is due or the budget is
     spent."""
@@ -41,12 +35,7 @@ def deliver_webhooks() -> int:
     return delivered
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**RETRY)
 def reclaim_webhooks() -> int:
     """Put webhook deliveries stuck in "sending" (their worker died) back in the queue."""
     reclaimed = webhook_delivery.deliveries_reclaim()
@@ -56,12 +45,7 @@ def reclaim_webhooks() -> int:
     return reclaimed
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**RETRY)
 def emit_scan_events() -> int:
     """Turn admitted entry and exit scans recorded since the last run into hand-over webhook
     events (``handover.scan_events``); delivery is kicked once they commit."""

@@ -9,7 +9,6 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from notifications import reminders
@@ -25,12 +24,7 @@ logger = logging.getLogger(__name__)
 SEND_BUDGET = timedelta(seconds=120)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**RETRY)
 def send_notifications() -> int:
     """Send due notifications, batch after batch, until none is due or the budget is spent."""
     sent = notify.notifications_send_due(deadline=timezone.now() + SEND_BUDGET)
@@ -39,12 +33,7 @@ def send_notifications() -> int:
     return sent
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**RETRY)
 def reclaim_notifications() -> int:
     """Put notifications stuck in "sending" (their worker died) back in the queue."""
     reclaimed = notify.notifications_reclaim()

@@ -58,9 +58,11 @@ def forget_session(key: str) -> None:
 
 
 def _remember_session(request: HttpRequest, user: User) -> None:
+    """Keep the session's data as read with the user it names, unless the request has changed
+    the session since (then the data read no longer names this user for sure)."""
     session = request.session
     data = getattr(session, "read_data", None)
-    if data and session.session_key and user.is_active:
+    if data and session.session_key and not session.modified and user.is_active:
         _sessions_read.put(session.session_key, (data, user))
 
 

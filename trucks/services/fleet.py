@@ -19,15 +19,14 @@ from trucks.models import (
     Trip,
     Vehicle,
 )
-from trucks.roles import Role, roles_of
+from trucks.selectors import company_of
 from trucks.services.inputs import FieldErrors, PersonData, clean_person, person_errors
 
 
 def _company_of(actor: User) -> Company:
-    membership = getattr(actor, "company_membership", None)
-    if membership is None or Role.DISPATCHER not in roles_of(actor):
+    company = company_of(actor)
+    if company is None:
         raise PermissionDenied("not_allowed", _("Only company dispatchers manage vehicles."))
-    company: Company = membership.company
     return company
 
 

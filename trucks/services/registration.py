@@ -27,6 +27,7 @@ from trucks.models import (
     Vehicle,
 )
 from trucks.roles import Role, roles_of
+from trucks.selectors import company_of
 from trucks.services.fleet import check_vehicle_free, driver_upsert, vehicle_locked
 from trucks.services.inputs import (
     CLOCK_SKEW,
@@ -75,12 +76,12 @@ class _Actor:
 def _acting_for(actor: User) -> _Actor:
     roles = roles_of(actor)
     if Role.DISPATCHER in roles:
-        membership = getattr(actor, "company_membership", None)
-        if membership is None:
+        company = company_of(actor)
+        if company is None:
             raise PermissionDenied(
                 "no_company", _("Your account is not linked to a company; ask an administrator.")
             )
-        return _Actor(company=membership.company, driver=None)
+        return _Actor(company=company, driver=None)
     if Role.DRIVER in roles:
         profile = Driver.objects.filter(user=actor).select_related("company").first()
         if profile is None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from checkpoints.models import ScanEvent
 from tests.checkpoints.scanning import altered, open_trip, scan_url, token_of
+from tests.factories import CheckpointFactory, staff_user
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -174,3 +175,21 @@ def test_uncommon_scans_on_trust_are_answered_by_the_full_path_once(
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["replayed"] is True
     assert ScanEvent.objects.filter(scan_id=scan_id).count() == 1
+
+
+def test_staff_of_another_checkpoint_is_refused_on_trust_as_in_full(
+    regions: None, dispatcher: Any, checkpoint: Any
+) -> None:
+    elsewhere = staff_user(CheckpointFactory(code="JZ-OTHER"))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(elsewhere)
+    assert client.get("/checkpoints/JZ-OTHER/scan/").status_code == 200
+    trip, other = open_trip(dispatcher, checkpoint), open_trip(dispatcher, checkpoint)
+    # Found once at its own checkpoint, so taken on trust from then on.
+    assert send(client, "JZ-OTHER", token_of(other)).status_code == 201
+
+    answer = send(client, checkpoint, token_of(trip))
+
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "not_assigned"
+    assert not ScanEvent.objects.filter(checkpoint=checkpoint).exists()

@@ -6,8 +6,24 @@ from typing import Any
 
 import pytest
 from django.core import signals
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import close_old_connections
+
+from passcode_portal import ttlcache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Process-local caches (token users, sessions taken on trust, checkpoints, the policy) and
+    the scan throttle's counts (in Django's cache) outlive a test's transaction, and ids and
+    checkpoint codes come back in the next test: a value kept by one test could answer another.
+    Every test starts and ends with none."""
+    ttlcache.clear_all()
+    cache.clear()
+    yield
+    ttlcache.clear_all()
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,3 @@
-"""The checkpoint tests' fixtures: scans need fresh process caches and a staff account."""
+"""The checkpoint tests' fixtures: a staff account, and an API client signed in as it."""
 
-from tests.checkpoints.conftest import _fresh_caches, staff, staff_client  # noqa: F401
+from tests.checkpoints.conftest import staff, staff_client  # noqa: F401

@@ -21,7 +21,9 @@ urlpatterns = [
     path("api/v1/", include("passcode_portal.api_urls")),
     path("api/v1/", include("trucks.api_urls")),
     path("api/v1/", include("handover.api_urls")),
+    path("api/v1/", include("dashboards.api_urls")),
     path("checkpoints/", include("checkpoints.urls")),
+    path("", include("dashboards.urls")),
     path("", include("notifications.urls")),
     path("", include("trucks.urls")),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "notifications",
     "handover",
     "demo",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboards.context_processors.officials",
             ],
         },
     },

@@ -84,6 +84,8 @@ OWNERS = {
     "GET /api/v1/passes/{id}/qr.png": "driver",
     "GET /api/v1/passes/{id}/qr.svg": "driver",
     "GET /api/v1/checkpoints/": "staff",
+    "GET /api/v1/stats/overview/": "official",
+    "GET /api/v1/stats/hourly/": "official",
 }
 # Property-based cases per operation and role. Each draws from three sources (valid inputs,
 # invalid inputs, real ids in the path), so this is a handful of each.

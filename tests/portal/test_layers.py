@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("checkpoints",),
     ("notifications", "handover"),
     ("demo",),
+    ("dashboards",),
 ]
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}
 # The project's own wiring, which names every app: settings, URLs, the WSGI/ASGI and Celery

@@ -1,0 +1,9 @@
+from django.urls import URLPattern, URLResolver, path
+
+from dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+]

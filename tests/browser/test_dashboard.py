@@ -1,0 +1,86 @@
+"""The officials' dashboard in Chromium: an official opens it, a scan made meanwhile shows in
+its figures without a reload, the wall screen is dark and large, and no request leaves for any
+host but the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkpoints import services
+from tests.browser.conftest import open_page
+from tests.browser.scanpage import open_trip, sign_in, wait_until
+from tests.factories import CheckpointFactory, UserFactory, staff_user
+from trucks.services import pass_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DESKTOP = {"width": 1440, "height": 900}
+WALL = {"width": 1920, "height": 1080}
+
+
+def figure(page: Any, name: str) -> str:
+    return str(page.locator(f'[data-figure="{name}"]').inner_text()).strip()
+
+
+def test_the_figures_follow_a_scan_without_a_reload(
+    chromium: Any, live_server: Any, regions: None, screenshots: Path
+) -> None:
+    checkpoint = CheckpointFactory(code="JZ-G55-N", name="二广高速焦作北站")
+    staff = staff_user(checkpoint)
+    UserFactory(role="official", username="official")
+    trip, _token = open_trip(checkpoint)
+    page = open_page(chromium, live_server, DESKTOP)
+    sign_in(page, live_server, "official")
+
+    page.goto(f"{live_server.url}/dashboard/")
+    assert figure(page, "entries") == "0"
+    assert figure(page, "registrations") == "1"
+
+    services.scan_perform(
+        staff=staff,
+        checkpoint=checkpoint,
+        data=services.ScanInput(token=pass_token(trip.passes.get()), direction="in"),
+    )
+    # The page reads the figures again when it becomes visible, as it does every 15 s.
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    wait_until(page, "() => document.querySelector('[data-figure=entries]').textContent === '1'")
+
+    assert figure(page, "inside") == "1"
+    assert page.locator("tr[data-checkpoint='JZ-G55-N'] [data-column=entries]").inner_text() == "1"
+    assert page.locator("h1").inner_text() == "统计看板"
+    page.screenshot(path=str(screenshots / "dashboard-desktop.png"), full_page=True)
+    assert page.outside_requests == []
+    assert page.errors == []
+    page.context.close()
+
+
+def test_the_wall_screen_is_dark_and_readable_from_across_the_room(
+    chromium: Any, live_server: Any, regions: None, screenshots: Path
+) -> None:
+    CheckpointFactory(code="JZ-G55-N", name="二广高速焦作北站")
+    UserFactory(role="official", username="official")
+    page = open_page(chromium, live_server, WALL)
+    sign_in(page, live_server, "official")
+
+    page.goto(f"{live_server.url}/dashboard/?wall=1")
+
+    style = page.evaluate(
+        """() => {
+          const value = getComputedStyle(document.querySelector('[data-figure=entries]'));
+          return {
+            size: parseFloat(value.fontSize),
+            background: getComputedStyle(document.body).backgroundColor,
+            header: getComputedStyle(document.querySelector('.site-header')).display,
+          };
+        }"""
+    )
+    assert style["size"] >= 64  # CSS pixels: about 2 cm on a wall screen
+    assert style["background"] == "rgb(11, 18, 32)"
+    assert style["header"] == "none"
+    page.screenshot(path=str(screenshots / "dashboard-wall.png"))
+    assert page.outside_requests == []
+    assert page.errors == []
+    page.context.close()

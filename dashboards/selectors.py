@@ -23,8 +23,8 @@ from dashboards.periods import Period
 from places.models import Checkpoint
 from trucks.models import Colour, Pass, Trip, TripStatus
 
-_ENTRY = ADMITTED & Q(direction=Direction.IN)
-_EXIT = ADMITTED & Q(direction=Direction.OUT)
+ENTRY = ADMITTED & Q(direction=Direction.IN)
+EXIT = ADMITTED & Q(direction=Direction.OUT)
 # Refused and left refused: a supervisor's override made the scan an admission.
 _REFUSED = Q(verdict=Verdict.REFUSE, overridden_by__isnull=True)
 _OVERDUE = (Alert.Kind.OVERDUE_ARRIVAL, Alert.Kind.OVERDUE_EXIT)
@@ -66,8 +66,8 @@ def overview(period: Period, checkpoint: Checkpoint | None = None) -> dict[str, 
     scans = _scans(period, checkpoint)
     walk_ins = _walk_ins(period, checkpoint)
     counts = scans.aggregate(
-        entries=Count("id", filter=_ENTRY),
-        exits=Count("id", filter=_EXIT),
+        entries=Count("id", filter=ENTRY),
+        exits=Count("id", filter=EXIT),
         with_pass=Count("id", filter=Q(trip_pass__isnull=False)),
     )
     overrides = ScanEvent.objects.filter(
@@ -135,8 +135,8 @@ def _per_checkpoint(period: Period, checkpoint: Checkpoint | None) -> list[dict[
         for row in _scans(period, checkpoint)
         .values("checkpoint_id")
         .annotate(
-            entries=Count("id", filter=_ENTRY),
-            exits=Count("id", filter=_EXIT),
+            entries=Count("id", filter=ENTRY),
+            exits=Count("id", filter=EXIT),
             refusals=Count("id", filter=_REFUSED),
         )
         .order_by()
@@ -173,7 +173,7 @@ def hourly(day: date, checkpoint: Checkpoint | None = None) -> dict[str, Any]:
         for row in _scans(period, checkpoint)
         .annotate(hour=ExtractHour("scanned_at", tzinfo=timezone.get_current_timezone()))
         .values("hour")
-        .annotate(entries=Count("id", filter=_ENTRY), exits=Count("id", filter=_EXIT))
+        .annotate(entries=Count("id", filter=ENTRY), exits=Count("id", filter=EXIT))
         .order_by()
     }
     return {

@@ -6,4 +6,5 @@ app_name = "dashboards"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/charts/", views.dashboard_charts, name="charts"),
 ]

@@ -6,36 +6,53 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from checkpoints.models import Reason
 from checkpoints.selectors import checkpoint_by_code
-from dashboards import selectors
-from dashboards.periods import period_of
+from dashboards import charts, selectors
+from dashboards.periods import Period, period_of
 from passcode_portal.errors import DomainError
-from places.models import Checkpoint
+from places.models import Checkpoint, RiskLevel
 from trucks.roles import is_official
 
 REFRESH_SECONDS = 15
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def _official(request: HttpRequest) -> None:
     if not is_official(request.user):
         raise PermissionDenied(_("Only officials and administrators see the dashboard."))
+
+
+def _chosen(request: HttpRequest) -> tuple[Period, Checkpoint | None, str | None, int]:
+    """The period and checkpoint asked for; today at every checkpoint, with the message and
+    status of the refusal, when they cannot be read."""
     code = request.GET.get("checkpoint", "")
-    error = None
     try:
         period = period_of(request.GET.get("from"), request.GET.get("to"))
         checkpoint = checkpoint_by_code(code) if code else None
     except DomainError as exc:
-        error, status = str(exc.message), exc.status
-        period, checkpoint = period_of(None, None), None
-    else:
-        status = 200
+        return period_of(None, None), None, str(exc.message), exc.status
+    return period, checkpoint, None, 200
+
+
+@login_required
+def dashboard_charts(request: HttpRequest) -> HttpResponse:
+    """The charts' series, read again by the page as its figures are (static/js/dashboard.js)."""
+    _official(request)
+    period, checkpoint, error, status = _chosen(request)
+    if error is not None:
+        return JsonResponse({"code": "invalid", "detail": error}, status=status)
+    return JsonResponse(charts.charts(period, checkpoint))
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _official(request)
+    period, checkpoint, error, status = _chosen(request)
     figures = selectors.overview(period, checkpoint)
     query = request.GET.urlencode()
     return render(
@@ -55,6 +72,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "wall": request.GET.get("wall") == "1",
             "refresh_seconds": REFRESH_SECONDS,
             "stats_url": reverse("api-stats-overview") + (f"?{query}" if query else ""),
+            "charts_url": reverse("dashboards:charts") + (f"?{query}" if query else ""),
+            "charts": charts.charts(period, checkpoint),
+            "chart_texts": {
+                "entries": _("Entries"),
+                "exits": _("Exits"),
+                "registrations": _("Registrations"),
+                "trips": _("Trips"),
+                "risk": {level: str(label) for level, label in RiskLevel.choices},
+            },
         },
         status=status,
     )

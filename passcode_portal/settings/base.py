@@ -172,6 +172,20 @@ STATICFILES_DIRS = [
     ("vendor/barcode-detector", BASE_DIR / "node_modules" / "barcode-detector" / "dist" / "es"),
     ("vendor/zxing-wasm", _ZXING_WASM / "dist" / "reader"),
 ]
+# Single files of npm packages, by the static path each is served at
+# (passcode_portal.staticfinders): the dashboard's charts.
+NPM_STATIC_FILES = {
+    "vendor/echarts/echarts.min.js": BASE_DIR
+    / "node_modules"
+    / "echarts"
+    / "dist"
+    / "echarts.min.js",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "passcode_portal.staticfinders.NpmFileFinder",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

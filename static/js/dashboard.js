@@ -9,6 +9,7 @@
   }
   const url = root.dataset.statsUrl;
   const every = Math.max(10, Number(root.dataset.refreshSeconds) || 15) * 1000;
+  const chartsUrl = root.dataset.chartsUrl;
   const updated = root.querySelector("[data-updated]");
   const stale = root.querySelector("[data-stale]");
   let timer = null;
@@ -50,16 +51,90 @@
     root.dataset.refreshed = String(Number(root.dataset.refreshed || 0) + 1);
   }
 
+  // The charts (Apache ECharts, served from our static files). Each is made once and given
+  // only new data afterwards: charts re-created on every tick grow a long-running page.
+  const wall = document.body.classList.contains("wall");
+  const texts = JSON.parse(document.getElementById("dashboard-texts").textContent);
+  const charts = {};
+  const RISK = {low: "#046c2c", medium: "#d4a600", high: "#b3141b"};
+
+  function chart(name) {
+    const el = root.querySelector(`[data-chart="${name}"]`);
+    if (!el || typeof echarts === "undefined") {
+      return null;
+    }
+    if (!charts[name]) {
+      charts[name] = echarts.init(el, wall ? "dark" : null, {renderer: "canvas"});
+      window.addEventListener("resize", () => charts[name].resize());
+    }
+    return charts[name];
+  }
+
+  const base = () => ({
+    animation: false,
+    backgroundColor: "transparent",
+    textStyle: {fontSize: wall ? 18 : 12},
+    tooltip: {trigger: "axis"},
+    legend: {top: 0, textStyle: {fontSize: wall ? 18 : 12}},
+    grid: {left: 48, right: 16, top: 40, bottom: 32},
+  });
+
+  function draw(data) {
+    const hours = Array.from({length: 24}, (_, h) => String(h).padStart(2, "0"));
+    const hourly = chart("hourly");
+    if (hourly) {
+      const series = [];
+      data.hourly.forEach((site) => {
+        series.push({name: `${site.name} · ${texts.entries}`, type: "bar", stack: "in", data: site.entries});
+        series.push({name: `${site.name} · ${texts.exits}`, type: "bar", stack: "out", data: site.exits});
+      });
+      hourly.setOption({...base(), xAxis: {type: "category", data: hours}, yAxis: {type: "value", minInterval: 1}, series}, {replaceMerge: ["series"]});
+    }
+    const trend = chart("trend");
+    if (trend) {
+      trend.setOption({
+        ...base(),
+        xAxis: {type: "category", data: data.trend.days.map((d) => d.slice(5))},
+        yAxis: {type: "value", minInterval: 1},
+        series: [
+          {name: texts.registrations, type: "line", data: data.trend.registrations},
+          {name: texts.entries, type: "line", data: data.trend.entries},
+        ],
+      });
+    }
+    const origins = chart("origins");
+    if (origins) {
+      const rows = data.origins.slice().reverse();
+      origins.setOption({
+        ...base(),
+        legend: {show: false},
+        tooltip: {trigger: "item", formatter: (p) => `${echarts.format.encodeHTML(rows[p.dataIndex].name)} · ${echarts.format.encodeHTML(texts.risk[rows[p.dataIndex].risk_level] || "")}: ${p.value}`},
+        grid: {left: 16, right: 24, top: 8, bottom: 24, containLabel: true},
+        xAxis: {type: "value", minInterval: 1},
+        yAxis: {type: "category", data: rows.map((r) => `${r.name} · ${texts.risk[r.risk_level] || ""}`)},
+        series: [{name: texts.trips, type: "bar", data: rows.map((r) => ({value: r.trips, itemStyle: {color: RISK[r.risk_level] || "#4b5563"}}))}],
+      });
+    }
+  }
+
+  draw(JSON.parse(document.getElementById("dashboard-charts").textContent));
+
+  async function read(address) {
+    const answer = await fetch(address, {
+      headers: {Accept: "application/json"},
+      credentials: "same-origin",
+    });
+    if (!answer.ok) {
+      throw new Error(String(answer.status));
+    }
+    return answer.json();
+  }
+
   async function refresh() {
     try {
-      const answer = await fetch(url, {
-        headers: {Accept: "application/json"},
-        credentials: "same-origin",
-      });
-      if (!answer.ok) {
-        throw new Error(String(answer.status));
-      }
-      show(await answer.json());
+      const [figures, series] = await Promise.all([read(url), read(chartsUrl)]);
+      show(figures);
+      draw(series);
     } catch (error) {
       stale.textContent = root.dataset.textStale;
       stale.hidden = false;

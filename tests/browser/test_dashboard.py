@@ -21,6 +21,16 @@ DESKTOP = {"width": 1440, "height": 900}
 WALL = {"width": 1920, "height": 1080}
 
 
+# Whether a chart's canvas holds anything but blank pixels.
+DRAWN = """((name) => {
+  const canvas = document.querySelector(`[data-chart="${name}"] canvas`);
+  if (!canvas || !canvas.width) return false;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
+  return false;
+})"""
+
+
 def figure(page: Any, name: str) -> str:
     return str(page.locator(f'[data-figure="{name}"]').inner_text()).strip()
 
@@ -36,6 +46,8 @@ def test_the_figures_follow_a_scan_without_a_reload(
     sign_in(page, live_server, "official")
 
     page.goto(f"{live_server.url}/dashboard/")
+    for name in ("hourly", "trend", "origins"):
+        wait_until(page, f"() => drawn('{name}')".replace("drawn", DRAWN))
     assert figure(page, "entries") == "0"
     assert figure(page, "registrations") == "1"
 

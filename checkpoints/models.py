@@ -252,6 +252,16 @@ class Alert(models.Model):
     )
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    # Seen and being handled: an official took it on, before it is resolved.
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acknowledged by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

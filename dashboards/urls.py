@@ -1,10 +1,11 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import views
+from dashboards import alerts, views
 
 app_name = "dashboards"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/charts/", views.dashboard_charts, name="charts"),
+    path("dashboard/alerts/", alerts.alert_list, name="alerts"),
 ]

@@ -22,7 +22,7 @@ from trucks.roles import is_official
 REFRESH_SECONDS = 15
 
 
-def _official(request: HttpRequest) -> None:
+def official_only(request: HttpRequest) -> None:
     if not is_official(request.user):
         raise PermissionDenied(_("Only officials and administrators see the dashboard."))
 
@@ -42,7 +42,7 @@ def _chosen(request: HttpRequest) -> tuple[Period, Checkpoint | None, str | None
 @login_required
 def dashboard_charts(request: HttpRequest) -> HttpResponse:
     """The charts' series, read again by the page as its figures are (static/js/dashboard.js)."""
-    _official(request)
+    official_only(request)
     period, checkpoint, error, status = _chosen(request)
     if error is not None:
         return JsonResponse({"code": "invalid", "detail": error}, status=status)
@@ -51,7 +51,7 @@ def dashboard_charts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _official(request)
+    official_only(request)
     period, checkpoint, error, status = _chosen(request)
     figures = selectors.overview(period, checkpoint)
     query = request.GET.urlencode()

@@ -12,7 +12,7 @@ from checkpoints.services.after_scan import (
     scan_override,
     walk_in_record,
 )
-from checkpoints.services.alerts import alerts_resolve
+from checkpoints.services.alerts import alerts_acknowledge, alerts_resolve
 from checkpoints.services.arrival import trip_confirm_arrival
 from checkpoints.services.records import (
     PassRecord,
@@ -39,6 +39,7 @@ __all__ = [
     "ScanRecord",
     "TripRecord",
     "WalkInInput",
+    "alerts_acknowledge",
     "alerts_resolve",
     "checkpoint_access",
     "landing_test_result",

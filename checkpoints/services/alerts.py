@@ -45,3 +45,13 @@ def alerts_resolve(*, actor: User, alerts: Any, note: str = "") -> int:
     if note:
         update["note"] = note[:500]
     return int(alerts.filter(resolved_at__isnull=True).update(**update))
+
+
+def alerts_acknowledge(*, actor: User, alerts: Any) -> int:
+    """Mark open alerts taken on by the acting official, only where nobody has yet: the first
+    official who took one on stays named."""
+    return int(
+        alerts.filter(resolved_at__isnull=True, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=actor
+        )
+    )

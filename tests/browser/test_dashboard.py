@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from checkpoints import services
-from tests.browser.conftest import open_page
+from checkpoints.models import Alert
+from tests.browser.conftest import PHONE, open_page
 from tests.browser.scanpage import open_trip, sign_in, wait_until
 from tests.factories import CheckpointFactory, UserFactory, staff_user
 from trucks.services import pass_token
@@ -93,6 +94,33 @@ def test_the_wall_screen_is_dark_and_readable_from_across_the_room(
     assert style["background"] == "rgb(11, 18, 32)"
     assert style["header"] == "none"
     page.screenshot(path=str(screenshots / "dashboard-wall.png"))
+    assert page.outside_requests == []
+    assert page.errors == []
+    page.context.close()
+
+
+def test_an_official_resolves_an_alert_on_a_phone(
+    chromium: Any, live_server: Any, regions: None, screenshots: Path
+) -> None:
+    checkpoint = CheckpointFactory(code="JZ-G55-N", name="二广高速焦作北站")
+    alert = Alert.objects.create(kind="red_code", key="red_code:7", checkpoint=checkpoint)
+    UserFactory(role="official", username="official")
+    page = open_page(chromium, live_server, PHONE)
+    sign_in(page, live_server, "official")
+
+    page.goto(f"{live_server.url}/dashboard/alerts/")
+    item = page.locator(f"[data-alert='{alert.pk}']")
+    item.locator("button[value=acknowledge]").click()
+    page.wait_for_selector(f"[data-alert='{alert.pk}'].is-taken")
+    page.screenshot(path=str(screenshots / "alerts-phone.png"), full_page=True)
+    page.fill(f"#note-{alert.pk}", "已联系司机，车辆已劝返")
+    page.locator(f"[data-alert='{alert.pk}'] button[value=resolve]").click()
+    page.wait_for_selector(".message-success")
+
+    assert page.locator(f"[data-alert='{alert.pk}']").count() == 0  # no longer open
+    alert.refresh_from_db()
+    assert alert.note == "已联系司机，车辆已劝返" and alert.resolved_by is not None
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.outside_requests == []
     assert page.errors == []
     page.context.close()

@@ -291,6 +291,7 @@ class RegionListApi(APIView):
         regions = selectors.regions_list(
             parent=filters.validated_data.get("parent"),
             level=filters.validated_data.get("level"),
+            risk_level=filters.validated_data.get("risk_level"),
             search=filters.validated_data.get("q"),
         )
         paginator = self.pagination_class()

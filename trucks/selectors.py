@@ -124,13 +124,19 @@ def pass_explanations(pass_: Pass) -> list[dict[str, str]]:
 
 
 def regions_list(
-    *, parent: str | None = None, level: str | None = None, search: str | None = None
+    *,
+    parent: str | None = None,
+    level: str | None = None,
+    risk_level: str | None = None,
+    search: str | None = None,
 ) -> QuerySet[Region]:
     regions = Region.objects.all()
     if parent:
         regions = regions.filter(parent_id=parent)
     if level:
         regions = regions.filter(level=level)
+    if risk_level:
+        regions = regions.filter(risk_level=risk_level)
     if search:
         regions = regions.filter(Q(name__contains=search) | Q(code__startswith=search))
     return regions.order_by("code")

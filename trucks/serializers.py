@@ -204,6 +204,7 @@ class RegionFilterSerializer(serializers.Serializer[Any]):
         required=False, max_length=12, help_text="Parent region code."
     )
     level = serializers.ChoiceField(choices=Region.Level.choices, required=False)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
     q = serializers.CharField(required=False, max_length=50, help_text="Name or code prefix.")
 
 

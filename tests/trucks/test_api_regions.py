@@ -187,3 +187,18 @@ def test_it_publishes_the_verification_keys(
     public = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(key["x"] + "="))
     public.verify(raw[9:73], b"TP1" + raw[:9])
     assert raw[0] == int(key["kid"])
+
+
+def test_regions_are_filtered_by_risk_level(api_client: Any, dispatcher: Any) -> None:
+    Region.objects.filter(code__in=["410800", "410802"]).update(risk_level="high")
+    Region.objects.filter(code="410100").update(risk_level="medium")
+    api_client.force_authenticate(dispatcher)
+
+    high = api_client.get("/api/v1/regions/?risk_level=high&limit=1000").json()
+    medium = api_client.get("/api/v1/regions/?risk_level=medium&parent=410000").json()
+
+    assert sorted(r["code"] for r in high["results"]) == ["410800", "410802"]
+    assert [r["code"] for r in medium["results"]] == ["410100"]
+    bad = api_client.get("/api/v1/regions/?risk_level=extreme", HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 400
+    assert "risk_level" in bad.json()["fields"]

@@ -8,4 +8,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/charts/", views.dashboard_charts, name="charts"),
     path("dashboard/alerts/", alerts.alert_list, name="alerts"),
+    path("dashboard/map-outline.geojson", views.map_outline, name="map-outline"),
 ]

@@ -4,9 +4,12 @@ which answers from the same selectors)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -50,6 +53,26 @@ def dashboard_charts(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def map_outline(request: HttpRequest) -> FileResponse:
+    """The deployment's own outline for the map (DASHBOARD_MAP_GEOJSON), or 404 without one."""
+    official_only(request)
+    path = settings.DASHBOARD_MAP_GEOJSON
+    if not path or not Path(path).is_file():
+        raise Http404(_("No map outline is set."))
+    return FileResponse(open(path, "rb"), content_type="application/geo+json")
+
+
+def _sites(checkpoint: Checkpoint | None) -> list[dict[str, object]]:
+    """The checkpoints shown, with coordinates, for the map; their counts come with the
+    figures."""
+    return [
+        {"code": c.code, "name": c.name, "lat": float(c.latitude), "lon": float(c.longitude)}
+        for c in selectors.checkpoints_shown(checkpoint)
+        if c.latitude is not None and c.longitude is not None
+    ]
+
+
+@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     official_only(request)
     period, checkpoint, error, status = _chosen(request)
@@ -73,7 +96,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "refresh_seconds": REFRESH_SECONDS,
             "stats_url": reverse("api-stats-overview") + (f"?{query}" if query else ""),
             "charts_url": reverse("dashboards:charts") + (f"?{query}" if query else ""),
-            "charts": charts.charts(period, checkpoint),
+            "charts": {**charts.charts(period, checkpoint), "sites": _sites(checkpoint)},
+            "outline_url": reverse("dashboards:map-outline")
+            if settings.DASHBOARD_MAP_GEOJSON
+            else "",
             "chart_texts": {
                 "entries": _("Entries"),
                 "exits": _("Exits"),

@@ -44,16 +44,30 @@ class CheckpointSpec:
     name: str
     kind: str
     region: str
+    latitude: str
+    longitude: str
 
 
 CHECKPOINTS: tuple[CheckpointSpec, ...] = (
-    CheckpointSpec("JZ-G55-N", "二广高速焦作北收费站", "highway_exit", "410811"),
-    CheckpointSpec("JZ-G207-WZ", "G207国道武陟詹店检查站", "national_road", "410823"),
-    CheckpointSpec("JZ-S233-QY", "S233省道沁阳紫陵检查站", "provincial_road", "410882"),
-    CheckpointSpec("JZ-RAIL-JZ", "焦作站货场查验点", "railway_station", "410802"),
-    CheckpointSpec("JZ-PARK-01", "焦作国际物流园卡口", "logistics_park", "410811"),
-    CheckpointSpec("ZZ-CGO-CARGO", "郑州新郑国际机场货运区查验点", "airport", "410173"),
-    CheckpointSpec("EL-PORT", "二连浩特公路口岸", "land_port", "152501"),
+    CheckpointSpec(
+        "JZ-G55-N", "二广高速焦作北收费站", "highway_exit", "410811", "35.27710", "113.24140"
+    ),
+    CheckpointSpec(
+        "JZ-G207-WZ", "G207国道武陟詹店检查站", "national_road", "410823", "35.05920", "113.35870"
+    ),
+    CheckpointSpec(
+        "JZ-S233-QY", "S233省道沁阳紫陵检查站", "provincial_road", "410882", "35.12450", "112.86810"
+    ),
+    CheckpointSpec(
+        "JZ-RAIL-JZ", "焦作站货场查验点", "railway_station", "410802", "35.21590", "113.23880"
+    ),
+    CheckpointSpec(
+        "JZ-PARK-01", "焦作国际物流园卡口", "logistics_park", "410811", "35.25360", "113.27520"
+    ),
+    CheckpointSpec(
+        "ZZ-CGO-CARGO", "郑州新郑国际机场货运区查验点", "airport", "410173", "34.52780", "113.84090"
+    ),
+    CheckpointSpec("EL-PORT", "二连浩特公路口岸", "land_port", "152501", "43.65230", "111.97810"),
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -208,8 +209,19 @@ def _vehicle(plate: str, company: Company, description: str) -> None:
 
 def _checkpoint(spec: CheckpointSpec) -> Checkpoint:
     checkpoint, _created = Checkpoint.objects.get_or_create(
-        code=spec.code, defaults={"name": spec.name, "kind": spec.kind, "region_id": spec.region}
+        code=spec.code,
+        defaults={
+            "name": spec.name,
+            "kind": spec.kind,
+            "region_id": spec.region,
+            "latitude": Decimal(spec.latitude),
+            "longitude": Decimal(spec.longitude),
+        },
     )
+    if checkpoint.latitude is None:
+        # A database loaded before checkpoint sites had coordinates.
+        checkpoint.latitude, checkpoint.longitude = Decimal(spec.latitude), Decimal(spec.longitude)
+        checkpoint.save(update_fields=["latitude", "longitude"])
     return checkpoint
 
 

@@ -117,7 +117,83 @@
     }
   }
 
-  draw(JSON.parse(document.getElementById("dashboard-charts").textContent));
+  // The map: the checkpoints by their coordinates, each marked by its entries and exits of the
+  // period. On the deployment's own outline when it has one (a GeoJSON file; the product ships
+  // no boundary data), else on plain longitude and latitude axes.
+  const initial = JSON.parse(document.getElementById("dashboard-charts").textContent);
+  const sites = initial.sites || [];
+  let outline = false;
+  let counts = {};
+
+  function drawMap() {
+    const map = chart("map");
+    if (!map || !sites.length) {
+      return;
+    }
+    const points = sites.map((site) => {
+      const c = counts[site.code] || {entries: 0, exits: 0};
+      return {
+        name: site.name,
+        value: [site.lon, site.lat, c.entries, c.exits],
+        label: {show: true, formatter: `${site.name}  ${c.entries} / ${c.exits}`, position: "right"},
+      };
+    });
+    const scatter = {
+      type: "scatter",
+      data: points,
+      symbolSize: (v) => 12 + Math.min(24, Math.sqrt(v[2] + v[3]) * 3),
+      itemStyle: {color: "#1d4ed8"},
+      tooltip: {
+        formatter: (p) =>
+          `${echarts.format.encodeHTML(p.name)}<br>${texts.entries}: ${p.value[2]} · ${texts.exits}: ${p.value[3]}`,
+      },
+    };
+    if (outline) {
+      map.setOption({...base(), legend: {show: false}, tooltip: {trigger: "item"},
+        geo: {map: "outline", roam: true, itemStyle: {areaColor: wall ? "#1e293b" : "#e5e7eb"}},
+        series: [{...scatter, coordinateSystem: "geo"}]});
+    } else {
+      map.setOption({...base(), legend: {show: false}, tooltip: {trigger: "item"},
+        grid: {left: 56, right: 160, top: 16, bottom: 32},
+        xAxis: {type: "value", name: "°E", ...around(sites.map((site) => site.lon))},
+        yAxis: {type: "value", name: "°N", ...around(sites.map((site) => site.lat))},
+        series: [scatter]});
+    }
+  }
+
+  // An axis range around the checkpoints, a little wider than they spread (half a degree at
+  // least, so that one checkpoint alone is not drawn on a whole hemisphere).
+  function around(values) {
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    const pad = Math.max(0.5, (high - low) * 0.1);
+    const round = (v) => Math.round(v * 10) / 10;
+    return {min: round(low - pad), max: round(high + pad)};
+  }
+
+  function countsFrom(figures) {
+    counts = {};
+    (figures.checkpoints || []).forEach((row) => {
+      counts[row.code] = row;
+    });
+  }
+
+  if (root.dataset.outlineUrl) {
+    read(root.dataset.outlineUrl)
+      .then((geojson) => {
+        echarts.registerMap("outline", geojson);
+        outline = true;
+        drawMap();
+      })
+      .catch(() => drawMap());
+  }
+
+  draw(initial);
+  root.querySelectorAll("tr[data-checkpoint]").forEach((tr) => {
+    const cell = (name) => Number(tr.querySelector(`[data-column="${name}"]`).textContent);
+    counts[tr.dataset.checkpoint] = {entries: cell("entries"), exits: cell("exits")};
+  });
+  drawMap();
 
   async function read(address) {
     const answer = await fetch(address, {
@@ -135,6 +211,8 @@
       const [figures, series] = await Promise.all([read(url), read(chartsUrl)]);
       show(figures);
       draw(series);
+      countsFrom(figures);
+      drawMap();
     } catch (error) {
       stale.textContent = root.dataset.textStale;
       stale.hidden = false;

@@ -39,7 +39,9 @@ def figure(page: Any, name: str) -> str:
 def test_the_figures_follow_a_scan_without_a_reload(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
-    checkpoint = CheckpointFactory(code="JZ-G55-N", name="二广高速焦作北站")
+    checkpoint = CheckpointFactory(
+        code="JZ-G55-N", name="二广高速焦作北站", latitude="35.27710", longitude="113.24140"
+    )
     staff = staff_user(checkpoint)
     UserFactory(role="official", username="official")
     trip, _token = open_trip(checkpoint)
@@ -47,7 +49,7 @@ def test_the_figures_follow_a_scan_without_a_reload(
     sign_in(page, live_server, "official")
 
     page.goto(f"{live_server.url}/dashboard/")
-    for name in ("hourly", "trend", "origins"):
+    for name in ("hourly", "trend", "origins", "map"):
         wait_until(page, f"() => drawn('{name}')".replace("drawn", DRAWN))
     assert figure(page, "entries") == "0"
     assert figure(page, "registrations") == "1"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from dashboards import charts
 from dashboards.periods import Period
+from places.models import Checkpoint
 from tests.dashboards.test_overview import world
 from tests.factories import staff_user
 from trucks.models import Trip
@@ -65,3 +67,32 @@ def test_the_charts_are_for_officials_only(world: dict[str, Any]) -> None:
     assert Client().get("/dashboard/charts/").status_code == 302
     bad = official.get("/dashboard/charts/", {"from": "someday"})
     assert bad.status_code == 400
+
+
+def test_the_map_has_the_checkpoints_with_coordinates(world: dict[str, Any]) -> None:
+    Checkpoint.objects.filter(code="CP-A").update(latitude="35.27710", longitude="113.24140")
+    client = Client()
+    client.force_login(world["official"])
+    page = client.get("/dashboard/")
+    sites = page.context["charts"]["sites"]
+    assert sites == [{"code": "CP-A", "name": "甲站", "lat": 35.2771, "lon": 113.2414}]
+    assert page.context["outline_url"] == ""  # no outline set: plain coordinates
+
+
+def test_the_outline_is_the_deployments_own_file(
+    world: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    client = Client()
+    client.force_login(world["official"])
+    assert client.get("/dashboard/map-outline.geojson").status_code == 404
+    outline = tmp_path / "outline.geojson"
+    outline.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    settings.DASHBOARD_MAP_GEOJSON = str(outline)
+    answer = client.get("/dashboard/map-outline.geojson")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "application/geo+json"
+    assert b"".join(answer.streaming_content) == outline.read_bytes()
+    assert client.get("/dashboard/").context["outline_url"] == "/dashboard/map-outline.geojson"
+    staff = Client()
+    staff.force_login(staff_user(world["a"]))
+    assert staff.get("/dashboard/map-outline.geojson").status_code == 403

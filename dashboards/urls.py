@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import alerts, views
+from dashboards import alerts, lists, views
 
 app_name = "dashboards"
 
@@ -8,5 +8,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/charts/", views.dashboard_charts, name="charts"),
     path("dashboard/alerts/", alerts.alert_list, name="alerts"),
+    path("dashboard/lists/", lists.lists, name="lists"),
     path("dashboard/map-outline.geojson", views.map_outline, name="map-outline"),
 ]

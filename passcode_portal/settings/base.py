@@ -172,20 +172,13 @@ STATICFILES_DIRS = [
     ("vendor/barcode-detector", BASE_DIR / "node_modules" / "barcode-detector" / "dist" / "es"),
     ("vendor/zxing-wasm", _ZXING_WASM / "dist" / "reader"),
 ]
-# The outline the officials' map draws the checkpoints on: a GeoJSON file of the deployment's own
-# (maps published in China need an approval number, so the product ships none). Without it the
-# checkpoints are drawn on plain coordinates.
+# The officials' map's outline, a GeoJSON file of the deployment's own (published maps in China
+# need an approval number: none ships); without it, checkpoints on plain coordinates.
 DASHBOARD_MAP_GEOJSON = envstr("DASHBOARD_MAP_GEOJSON", "")
 
-# Single files of npm packages, by the static path each is served at
-# (passcode_portal.staticfinders): the dashboard's charts.
-NPM_STATIC_FILES = {
-    "vendor/echarts/echarts.min.js": BASE_DIR
-    / "node_modules"
-    / "echarts"
-    / "dist"
-    / "echarts.min.js",
-}
+# Single npm files by static path (passcode_portal.staticfinders): the dashboard's charts.
+_NPM = BASE_DIR / "node_modules"
+NPM_STATIC_FILES = {"vendor/echarts/echarts.min.js": _NPM / "echarts" / "dist" / "echarts.min.js"}
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -88,7 +88,12 @@
         series.push({name: `${site.name} · ${texts.entries}`, type: "bar", stack: "in", data: site.entries});
         series.push({name: `${site.name} · ${texts.exits}`, type: "bar", stack: "out", data: site.exits});
       });
-      hourly.setOption({...base(), xAxis: {type: "category", data: hours}, yAxis: {type: "value", minInterval: 1}, series}, {replaceMerge: ["series"]});
+      // One line of legend, scrolled: a city has more checkpoints than fit beside the chart.
+      const legend = {...base().legend, type: "scroll"};
+      hourly.setOption(
+        {...base(), legend, xAxis: {type: "category", data: hours}, yAxis: {type: "value", minInterval: 1}, series},
+        {replaceMerge: ["series"]},
+      );
     }
     const trend = chart("trend");
     if (trend) {
@@ -141,6 +146,7 @@
     const scatter = {
       type: "scatter",
       data: points,
+      labelLayout: {hideOverlap: true},
       symbolSize: (v) => 12 + Math.min(24, Math.sqrt(v[2] + v[3]) * 3),
       itemStyle: {color: "#1d4ed8"},
       tooltip: {

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import alerts, lists, views
+from dashboards import alerts, lists, timeline, views
 
 app_name = "dashboards"
 
@@ -9,5 +9,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/charts/", views.dashboard_charts, name="charts"),
     path("dashboard/alerts/", alerts.alert_list, name="alerts"),
     path("dashboard/lists/", lists.lists, name="lists"),
+    path("dashboard/trips/<int:pk>/", timeline.trip_timeline, name="trip"),
     path("dashboard/map-outline.geojson", views.map_outline, name="map-outline"),
 ]

@@ -67,6 +67,13 @@ def test_the_figures_follow_a_scan_without_a_reload(
     assert page.locator("tr[data-checkpoint='JZ-G55-N'] [data-column=entries]").inner_text() == "1"
     assert page.locator("h1").inner_text() == "统计看板"
     page.screenshot(path=str(screenshots / "dashboard-desktop.png"), full_page=True)
+
+    # The trip's timeline, found by its plate without the province character.
+    page.goto(f"{live_server.url}/dashboard/lists/?q={trip.vehicle.plate[1:]}")
+    page.click(f"[data-row='{trip.pk}'] a.reference")
+    page.wait_for_selector("[data-event=scan]")
+    assert page.locator("[data-event=scan]").count() == 1
+    page.screenshot(path=str(screenshots / "timeline-desktop.png"), full_page=True)
     assert page.outside_requests == []
     assert page.errors == []
     page.context.close()

@@ -1,0 +1,86 @@
+"""A trip's timeline for officials (``dashboards.timeline``): the registration in full, then its
+events in order, from the records the services write; other roles are refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from checkpoints import services as checkpoint_services
+from dashboards.timeline import timeline
+from tests.factories import (
+    CheckpointFactory,
+    UserFactory,
+    dispatcher,
+    driver_user,
+    make_trip,
+    staff_user,
+)
+from trucks.models import Pass
+from trucks.services import pass_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def trip(regions: None) -> Any:
+    checkpoint = CheckpointFactory(code="CP-A", name="甲站")
+    staff = staff_user(checkpoint, first_name="李卡口")
+    trip = make_trip(dispatcher(), checkpoint, planned_arrival=timezone.now() + timedelta(hours=1))
+    pass_ = Pass.objects.get(trip=trip)
+    token = pass_token(pass_)
+    # Regraded: the pass's colour, reasons and rule version change (its audit history).
+    pass_.colour, pass_.policy_version = "yellow", 2
+    pass_.reasons = [{"code": "origin_medium", "text": "出发地为中风险地区"}]
+    pass_.save()
+    for direction in ("in", "out"):
+        checkpoint_services.scan_perform(
+            staff=staff,
+            checkpoint=checkpoint,
+            data=checkpoint_services.ScanInput(token=token, direction=direction),
+        )
+    return trip
+
+
+def test_the_events_come_in_order_from_the_records(trip: Any) -> None:
+    events = timeline(trip)
+    kinds = [e.kind for e in events]
+    grading = [k for k in kinds if k in ("registered", "graded", "regraded")]
+    assert grading == ["registered", "graded", "regraded"]
+    assert "notification" in kinds  # the pass sent to the driver
+    scans = [e for e in events if e.kind == "scan"]
+    assert len(scans) == 2
+    assert scans[0].at <= scans[1].at
+    assert any("李卡口" in line for line in scans[0].lines)
+    regraded = next(e for e in events if e.kind == "regraded")
+    assert "出发地为中风险地区" in regraded.lines
+    assert any("2" in line for line in regraded.lines)  # the rule version
+    assert [e.at for e in events] == sorted(e.at for e in events)
+
+
+def test_the_page_shows_the_registration_and_the_events(trip: Any) -> None:
+    client = Client()
+    client.force_login(UserFactory(role="official"))
+    page = client.get(f"/dashboard/trips/{trip.pk}/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert trip.reference in text and trip.destination_name in text
+    assert trip.driver.id_number in text  # officials see ID numbers in full
+    assert text.count('data-event="scan"') == 2
+    assert client.get("/dashboard/trips/999999/").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["driver", "dispatcher", "staff"])
+def test_other_roles_are_refused(trip: Any, role: str) -> None:
+    user = {
+        "driver": driver_user,
+        "dispatcher": dispatcher,
+        "staff": lambda: staff_user(trip.entry_checkpoint),
+    }[role]()
+    client = Client()
+    client.force_login(user)
+    assert client.get(f"/dashboard/trips/{trip.pk}/").status_code == 403

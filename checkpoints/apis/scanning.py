@@ -117,8 +117,16 @@ class ScanApi(APIView):
             self.check_throttles(drf_request)
         except APIException:
             return None
+        checkpoint = None
+        if trusted is not None:
+            try:
+                checkpoint = staff_checkpoint(drf_request, code)
+            except DomainError:
+                # Refused before the session could be read again: the full path reads it
+                # first, so that a session signed out elsewhere is answered as one (401).
+                return None
         try:
-            checkpoint = staff_checkpoint(drf_request, code)
+            checkpoint = checkpoint or staff_checkpoint(drf_request, code)
             if trusted is None:
                 body, status = _scan_recorded(drf_request, checkpoint, scan_input)
             else:

@@ -193,3 +193,16 @@ def test_staff_of_another_checkpoint_is_refused_on_trust_as_in_full(
     assert answer.status_code == 403
     assert answer.json()["code"] == "not_assigned"
     assert not ScanEvent.objects.filter(checkpoint=checkpoint).exists()
+
+
+def test_a_session_signed_out_elsewhere_is_asked_to_sign_in_even_where_it_may_not_scan(
+    regions: None, dispatcher: Any, checkpoint: Any, tablet: Client, trips: list[Any]
+) -> None:
+    CheckpointFactory(code="JZ-OTHER")
+    send(tablet, checkpoint, token_of(trips[0]))
+    token = token_of(trips[1])
+    session_of(tablet).delete()
+
+    # Not assigned there; but signed out first of all, and that is the answer.
+    assert send(tablet, "JZ-OTHER", token).status_code == 401
+    assert send(tablet, "NO-SUCH-SITE", token).status_code == 401

@@ -31,7 +31,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql",
-        reason="only the PostgreSQL short path reads the session with the lock",
+        reason=(
+            "the session is read with the lock only on PostgreSQL; elsewhere every scan reads it "
+            "on its own (tests/checkpoints/test_session_read_each_scan.py); CI runs this on "
+            "PostgreSQL"
+        ),
     ),
 ]
 

@@ -3,7 +3,6 @@ at a time; each taken on (acknowledged) and resolved with a note, who and when k
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -19,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from checkpoints import services
 from checkpoints.models import Alert
-from dashboards.periods import Period
-from dashboards.views import official_only
+from dashboards.periods import Period, day_or_none
+from dashboards.views import official_only, query_without_page
 from places.models import Checkpoint
 
 ROWS_PER_PAGE = 50
@@ -41,11 +40,10 @@ def _filtered(params: Any) -> tuple[QuerySet[Alert], dict[str, str]]:
         alerts = alerts.filter(kind=chosen["kind"])
     if chosen["checkpoint"]:
         alerts = alerts.filter(checkpoint__code=chosen["checkpoint"])
-    try:
-        day = date.fromisoformat(chosen["day"]) if chosen["day"] else None
-    except ValueError:
-        day, chosen["day"] = None, ""
-    if day is not None:
+    day = day_or_none(chosen["day"])
+    if day is None:
+        chosen["day"] = ""
+    else:
         period = Period(day, day)
         alerts = alerts.filter(raised_at__gte=period.start, raised_at__lt=period.end)
     state = chosen["state"]
@@ -70,15 +68,13 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, status: int = 200) -> HttpResponse:
     alerts, chosen = _filtered(request.GET)
     page = Paginator(alerts, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "dashboards/alerts.html",
         {
             "page": page,
             "chosen": chosen,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "kinds": Alert.Kind.choices,
             "states": [
                 ("open", pgettext("alert state", "Open")),

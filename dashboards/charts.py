@@ -12,11 +12,15 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
-from checkpoints.models import ScanEvent
 from dashboards.periods import Period
-from dashboards.selectors import ENTRY, EXIT, checkpoints_shown
+from dashboards.selectors import (
+    ENTRY,
+    EXIT,
+    checkpoints_shown,
+    scans_in,
+    trips_registered_in,
+)
 from places.models import Checkpoint
-from trucks.models import Trip
 
 TREND_DAYS = 14
 TOP_ORIGINS = 10
@@ -24,10 +28,7 @@ TOP_ORIGINS = 10
 
 def hourly_by_checkpoint(day: date, checkpoint: Checkpoint | None = None) -> list[dict[str, Any]]:
     """For each checkpoint shown, its entries and exits in each hour of ``day``."""
-    period = Period(day, day)
-    scans = ScanEvent.objects.filter(scanned_at__gte=period.start, scanned_at__lt=period.end)
-    if checkpoint is not None:
-        scans = scans.filter(checkpoint=checkpoint)
+    scans = scans_in(Period(day, day), checkpoint)
     counts: dict[tuple[int, int], dict[str, int]] = {
         (row["checkpoint_id"], row["hour"]): {"entries": row["entries"], "exits": row["exits"]}
         for row in scans.annotate(
@@ -52,11 +53,8 @@ def trend(last: date, checkpoint: Checkpoint | None = None) -> dict[str, Any]:
     """Registrations against entries on each of the TREND_DAYS days up to ``last``."""
     period = Period(last - timedelta(days=TREND_DAYS - 1), last)
     zone = timezone.get_current_timezone()
-    trips = Trip.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    scans = ScanEvent.objects.filter(ENTRY, scanned_at__gte=period.start, scanned_at__lt=period.end)
-    if checkpoint is not None:
-        trips = trips.filter(entry_checkpoint=checkpoint)
-        scans = scans.filter(checkpoint=checkpoint)
+    trips = trips_registered_in(period, checkpoint)
+    scans = scans_in(period, checkpoint).filter(ENTRY)
     registered = _per_day(trips, "created_at", zone)
     entered = _per_day(scans, "scanned_at", zone)
     days = [period.first + timedelta(days=k) for k in range(TREND_DAYS)]
@@ -80,9 +78,7 @@ def _per_day(rows: QuerySet[Any], field: str, zone: tzinfo) -> dict[date, int]:
 def origins(period: Period, checkpoint: Checkpoint | None = None) -> list[dict[str, Any]]:
     """The TOP_ORIGINS regions the period's registered trips come from, with their risk level
     as it stands now."""
-    trips = Trip.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-    if checkpoint is not None:
-        trips = trips.filter(entry_checkpoint=checkpoint)
+    trips = trips_registered_in(period, checkpoint)
     rows = (
         trips.values("origin_region_id", "origin_region__full_name", "origin_region__risk_level")
         .annotate(n=Count("id"))

@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from checkpoints.models import Alert, Reason, ScanEvent
-from dashboards.periods import Period
-from dashboards.views import official_only
+from dashboards.periods import Period, day_or_none
+from dashboards.views import official_only, query_without_page
 from places.models import Checkpoint
 from trucks import selectors as trucks_selectors
 from trucks.models import Trip, TripStatus
@@ -26,13 +26,6 @@ from trucks.validators import normalise_plate
 ROWS_PER_PAGE = 50
 LISTS = ("overdue", "red_code", "overrides")
 _OVERDUE = (Alert.Kind.OVERDUE_ARRIVAL, Alert.Kind.OVERDUE_EXIT)
-
-
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _rows(name: str, checkpoint: str, day: date | None) -> QuerySet[Any]:
@@ -83,12 +76,10 @@ def lists(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("list", "overdue")
     name = name if name in LISTS else "overdue"
     checkpoint = request.GET.get("checkpoint", "")
-    day = _day(request.GET.get("day", ""))
+    day = day_or_none(request.GET.get("day"))
     q = request.GET.get("q", "")[:64]
     rows = _search(q) if q.strip() else _rows(name, checkpoint, day)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "dashboards/lists.html",
@@ -96,7 +87,7 @@ def lists(request: HttpRequest) -> HttpResponse:
             "name": "search" if q.strip() else name,
             "q": q,
             "page": page,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "chosen": {"checkpoint": checkpoint, "day": day.isoformat() if day else ""},
             "tabs": [
                 ("overdue", _("Overdue trucks")),

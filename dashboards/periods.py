@@ -35,6 +35,15 @@ def today() -> date:
     return timezone.localdate()
 
 
+def day_or_none(value: str | None) -> date | None:
+    """A list filter's day (YYYY-MM-DD), or None when there is none or it is not a date: a
+    filter that cannot be read filters nothing."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _day(value: str | None, field: str) -> date | None:
     if value is None or value == "":
         return None

@@ -36,14 +36,20 @@ def checkpoints_shown(checkpoint: Checkpoint | None) -> list[Checkpoint]:
     return list(Checkpoint.objects.filter(active=True).order_by("code"))
 
 
-def _scans(period: Period, checkpoint: Checkpoint | None) -> QuerySet[ScanEvent]:
+def scans_in(period: Period, checkpoint: Checkpoint | None) -> QuerySet[ScanEvent]:
     scans = ScanEvent.objects.filter(scanned_at__gte=period.start, scanned_at__lt=period.end)
     return scans.filter(checkpoint=checkpoint) if checkpoint is not None else scans
 
 
-def _walk_ins(period: Period, checkpoint: Checkpoint | None) -> QuerySet[WalkIn]:
+def walk_ins_in(period: Period, checkpoint: Checkpoint | None) -> QuerySet[WalkIn]:
     walk_ins = WalkIn.objects.filter(recorded_at__gte=period.start, recorded_at__lt=period.end)
     return walk_ins.filter(checkpoint=checkpoint) if checkpoint is not None else walk_ins
+
+
+def trips_registered_in(period: Period, checkpoint: Checkpoint | None) -> QuerySet[Trip]:
+    """Trips registered in the period (for one checkpoint: registered to enter there)."""
+    trips = Trip.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
+    return trips.filter(entry_checkpoint=checkpoint) if checkpoint is not None else trips
 
 
 def _by_entry_checkpoint(rows: QuerySet[Any], checkpoint: Checkpoint | None, path: str) -> Any:
@@ -63,8 +69,8 @@ def overview(period: Period, checkpoint: Checkpoint | None = None) -> dict[str, 
     - compliance_rate: scans of passes among all vehicles recorded (scans of passes and
       walk-ins), from 0 to 1, or None with nothing recorded.
     """
-    scans = _scans(period, checkpoint)
-    walk_ins = _walk_ins(period, checkpoint)
+    scans = scans_in(period, checkpoint)
+    walk_ins = walk_ins_in(period, checkpoint)
     counts = scans.aggregate(
         entries=Count("id", filter=ENTRY),
         exits=Count("id", filter=EXIT),
@@ -79,11 +85,7 @@ def overview(period: Period, checkpoint: Checkpoint | None = None) -> dict[str, 
         row["reason"]: row["n"]
         for row in scans.filter(_REFUSED).values("reason").annotate(n=Count("id")).order_by()
     }
-    trips = _by_entry_checkpoint(
-        Trip.objects.filter(created_at__gte=period.start, created_at__lt=period.end),
-        checkpoint,
-        "entry_checkpoint",
-    )
+    trips = trips_registered_in(period, checkpoint)
     passes = {colour: 0 for colour in Colour.values}
     issued = _by_entry_checkpoint(
         Pass.objects.filter(issued_at__gte=period.start, issued_at__lt=period.end),
@@ -132,7 +134,7 @@ def overview(period: Period, checkpoint: Checkpoint | None = None) -> dict[str, 
 def _per_checkpoint(period: Period, checkpoint: Checkpoint | None) -> list[dict[str, Any]]:
     by_scan: dict[int, dict[str, Any]] = {
         row["checkpoint_id"]: dict(row)
-        for row in _scans(period, checkpoint)
+        for row in scans_in(period, checkpoint)
         .values("checkpoint_id")
         .annotate(
             entries=Count("id", filter=ENTRY),
@@ -143,7 +145,7 @@ def _per_checkpoint(period: Period, checkpoint: Checkpoint | None) -> list[dict[
     }
     walk_ins = {
         row["checkpoint_id"]: row["n"]
-        for row in _walk_ins(period, checkpoint)
+        for row in walk_ins_in(period, checkpoint)
         .values("checkpoint_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -170,7 +172,7 @@ def hourly(day: date, checkpoint: Checkpoint | None = None) -> dict[str, Any]:
     period = Period(day, day)
     counts = {
         row["hour"]: row
-        for row in _scans(period, checkpoint)
+        for row in scans_in(period, checkpoint)
         .annotate(hour=ExtractHour("scanned_at", tzinfo=timezone.get_current_timezone()))
         .values("hour")
         .annotate(entries=Count("id", filter=ENTRY), exits=Count("id", filter=EXIT))

@@ -30,6 +30,13 @@ def official_only(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only officials and administrators see the dashboard."))
 
 
+def query_without_page(request: HttpRequest) -> str:
+    """The list's query string as asked, less its page: what the pager's links add a page to."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def _chosen(request: HttpRequest) -> tuple[Period, Checkpoint | None, str | None, int]:
     """The period and checkpoint asked for; today at every checkpoint, with the message and
     status of the refusal, when they cannot be read."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from passcode_portal.counted import Counted, uncounted_index
 from places.models import Checkpoint
 
 
@@ -62,7 +63,7 @@ class LandingTest(models.TextChoices):
     POSITIVE = "positive", _("Positive")
 
 
-class ScanEvent(models.Model):
+class ScanEvent(Counted):
     """One scan at a checkpoint, admitted or refused: every vehicle leaves a record.
 
     Scans are the most written rows. Their foreign keys carry no single-column indexes of their
@@ -150,6 +151,19 @@ class ScanEvent(models.Model):
         indexes = [
             models.Index(fields=["checkpoint", "-received_at"], name="scan_checkpoint_idx"),
             models.Index(fields=["trip", "-received_at"], name="scan_trip_idx"),
+            uncounted_index("scan_uncounted_idx"),
+            # The officials' figures as of now and of overrides: few rows each. A landing
+            # test's result and an override take their row out of, or into, these.
+            models.Index(
+                fields=["checkpoint"],
+                name="scan_test_pending_idx",
+                condition=Q(landing_test="sampled"),
+            ),
+            models.Index(
+                fields=["overridden_at"],
+                name="scan_overridden_idx",
+                condition=Q(overridden_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -168,7 +182,7 @@ ADMITTING_VERDICTS: tuple[str, ...] = (Verdict.ADMIT, Verdict.ADMIT_WITH_TEST)
 ADMITTED = Q(verdict__in=ADMITTING_VERDICTS) | Q(overridden_by__isnull=False)
 
 
-class WalkIn(models.Model):
+class WalkIn(Counted):
     """An unregistered vehicle stopped at a checkpoint (无报备车辆), recorded all the same."""
 
     class Outcome(models.TextChoices):
@@ -204,6 +218,7 @@ class WalkIn(models.Model):
         indexes = [
             models.Index(fields=["checkpoint", "-recorded_at"], name="walkin_checkpoint_idx"),
             models.Index(fields=["plate"], name="walkin_plate_idx"),
+            uncounted_index("walkin_uncounted_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,3 +13,6 @@ trip_arrived = Signal()
 # Overdue alerts were raised, one per trip: ``trips``, ``kind`` (an ``Alert.Kind``), ``cause``
 # ("arrival" or "exit"), ``at`` (the alerts' time). Only the alerts this run created.
 trips_overdue = Signal()
+
+# A supervisor overrode a refusal: ``scan`` (its row locked, with the override set).
+scan_overridden = Signal()

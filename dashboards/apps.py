@@ -9,3 +9,7 @@ class DashboardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "dashboards"
     verbose_name = _("Dashboards")
+
+    def ready(self) -> None:
+        # Connects the receivers (``@receiver``); models must be loaded first, so not earlier.
+        from dashboards import receivers  # noqa: F401

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from checkpoints import verification
+from checkpoints import signals, verification
 from checkpoints.models import (
     ADMITTED,
     MAX_PERSONS,
@@ -201,6 +201,7 @@ def scan_override(
     scan.overridden_at = now
     scan.override_reason = text[:500]
     scan.save(update_fields=["overridden_by", "overridden_at", "override_reason"])
+    signals.scan_overridden.send(sender=ScanEvent, scan=scan)
     if scan.trip is not None and scan.direction == Direction.IN:
         Trip.objects.filter(
             pk=scan.trip.pk, status__in=[TripStatus.REGISTERED, TripStatus.EXITED]

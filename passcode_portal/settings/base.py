@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 from django.utils.translation import gettext_lazy as _
 
 from passcode_portal.env import envbool, envint, envlist, envstr, generated_secret
+from passcode_portal.settings import schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state of a development install (SQLite file, broker folders, development keys).
@@ -258,70 +258,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
-# The outbox sender runs every 30 s whatever was enqueued: a notification whose task was lost
-# (the broker was down when the trip was registered) goes out at the latest then.
-CELERY_BEAT_SCHEDULE["send-notifications"] = {
-    "task": "notifications.tasks.send_notifications",
-    "schedule": 30.0,
-}
-CELERY_BEAT_SCHEDULE["reclaim-notifications"] = {
-    "task": "notifications.tasks.reclaim_notifications",
-    "schedule": 300.0,
-}
-# Hand-over webhooks: admitted scans become events every 10 s (handover.scan_events), deliveries go
-# out every 15 s whatever was enqueued, and ones stuck in "sending" are reclaimed every 5 min. A
-# periodic run that waited longer than its period is dropped: the next one does the same work.
-CELERY_BEAT_SCHEDULE["emit-scan-events"] = {
-    "task": "handover.tasks.emit_scan_events",
-    "schedule": 10.0,
-    "options": {"expires": 10.0},
-}
-CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
-    "task": "handover.tasks.deliver_webhooks",
-    "schedule": 15.0,
-    "options": {"expires": 15.0},
-}
-CELERY_BEAT_SCHEDULE["reclaim-webhooks"] = {
-    "task": "handover.tasks.reclaim_webhooks",
-    "schedule": 300.0,
-}
-
-# Lifecycle (trucks.lifecycle, checkpoints.lifecycle): passes expire every minute; reminders and
-# overdue alerts every 5 min; a sweep every 10 min regrades passes a lost regrade task left
-# behind; personal data past the policy's retention period goes nightly, off peak. Each is
-# idempotent, so a run that waited longer than its period is dropped (expires): the next one
-# does the same work.
-CELERY_BEAT_SCHEDULE["expire-passes"] = {
-    "task": "trucks.tasks.expire_passes",
-    "schedule": 60.0,
-    "options": {"expires": 60.0},
-}
-CELERY_BEAT_SCHEDULE["send-reminders"] = {
-    "task": "notifications.tasks.send_reminders",
-    "schedule": 300.0,
-    "options": {"expires": 300.0},
-}
-CELERY_BEAT_SCHEDULE["flag-overdue-trips"] = {
-    "task": "checkpoints.tasks.flag_overdue_trips",
-    "schedule": 300.0,
-    "options": {"expires": 300.0},
-}
-CELERY_BEAT_SCHEDULE["regrade-stale-passes"] = {
-    "task": "trucks.tasks.regrade_stale",
-    "schedule": 600.0,
-    "options": {"expires": 600.0},
-}
-CELERY_BEAT_SCHEDULE["anonymise-personal-data"] = {
-    "task": "trucks.tasks.anonymise_personal_data",
-    "schedule": crontab(hour=3, minute=30),
-    "options": {"expires": 3600.0},
-}
-CELERY_BEAT_SCHEDULE["anonymise-walk-ins"] = {
-    "task": "checkpoints.tasks.anonymise_walk_ins",
-    "schedule": crontab(hour=3, minute=40),
-    "options": {"expires": 3600.0},
-}
+# The periodic tasks: passcode_portal/settings/schedule.py.
+CELERY_BEAT_SCHEDULE = schedule.CELERY_BEAT_SCHEDULE
 # Passes regraded per transaction; rows (trips, alerts) per transaction in the other lifecycle
 # work; seconds a long lifecycle task works before it hands the rest to a new task (below
 # CELERY_TASK_SOFT_TIME_LIMIT); and how far back in planned arrivals overdue trucks are sought.

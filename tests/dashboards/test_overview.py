@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from checkpoints.models import Alert, ScanEvent, WalkIn
-from dashboards import selectors
+from dashboards import rollups, selectors
 from dashboards.periods import Period
 from tests.factories import (
     CheckpointFactory,
@@ -54,10 +54,11 @@ def scan(
     )
 
 
-@pytest.fixture
-def world(regions: None) -> dict[str, Any]:
+@pytest.fixture(params=["as recorded", "counted"])
+def world(request: pytest.FixtureRequest, regions: None) -> dict[str, Any]:
     """Two checkpoints and a day at them, with one scan of yesterday that no figure of today
-    may count."""
+    may count: as recorded, and once the roll-up task has counted it all (every figure must
+    come out the same)."""
     a = CheckpointFactory(code="CP-A", name="甲站")
     b = CheckpointFactory(code="CP-B", name="乙站")
     official = UserFactory(role="official")
@@ -97,6 +98,8 @@ def world(regions: None) -> dict[str, Any]:
         trip=third,
         resolved_at=timezone.now(),
     )
+    if request.param == "counted":
+        assert rollups.count_new() > 0
     return {"a": a, "b": b, "official": official, "trips": (first, second, third)}
 
 

@@ -35,6 +35,7 @@ PREVIOUS = {
     "notifications": None,
     "handover": None,
     "demo": None,
+    "dashboards": None,
 }
 # (app then, model) of every model whose home moved.
 MOVED = [

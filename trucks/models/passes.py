@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from passcode_portal.counted import Counted, uncounted_index
 from trucks.models.trips import Trip
 
 
@@ -24,7 +25,7 @@ class PassStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-class Pass(models.Model):
+class Pass(Counted):
     """The QR pass of a trip. The colour is looked up at scan time, never carried in the token,
     so regrading needs no new code; the token is recomputed from (key id, id, valid_until)."""
 
@@ -44,7 +45,7 @@ class Pass(models.Model):
     graded_at = models.DateTimeField(_("graded at"), default=timezone.now)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_reason = models.CharField(_("revocation reason"), max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["counted"])
 
     class Meta:
         verbose_name = _("pass")
@@ -56,6 +57,7 @@ class Pass(models.Model):
                 name="pass_active_until_idx",
                 condition=Q(status="active"),
             ),
+            uncounted_index("pass_uncounted_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

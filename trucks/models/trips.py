@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from passcode_portal.counted import Counted, uncounted_index
 from places.models import Checkpoint, Region
 from trucks import validators
 from trucks.models.companies import Company
@@ -45,7 +46,7 @@ class TripStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-class Trip(models.Model):
+class Trip(Counted):
     """One journey of one vehicle into the city, registered in advance (提前报备)."""
 
     # The number in the reference is the row id, so the reference is written just after the
@@ -137,22 +138,29 @@ class Trip(models.Model):
     exited_at = models.DateTimeField(_("exited at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True)
     # The travel history is written once, at registration, so it needs no history of its own.
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["counted"])
 
     class Meta:
         verbose_name = _("trip")
         verbose_name_plural = _("trips")
         ordering = ["-planned_arrival", "-id"]
         indexes = [
-            # No index holds ``status``: a trip's status changes at every entry and exit, and an
-            # update that touches no indexed column is a heap-only (HOT) update that writes no
-            # index at all. Lists by status are per company, consignee or day, and filter the
-            # few rows these indexes find.
+            # Only one index reads ``status``: the trucks inside now, which the officials'
+            # figures count (few rows, of a province's million). An update that touches no
+            # indexed column is a heap-only (HOT) update that writes no index at all; a status
+            # change writes the indexes once, at each step of a trip. Lists by status are per
+            # company, consignee or day, and filter the few rows these indexes find.
             models.Index(fields=["company", "-planned_arrival"], name="trip_company_idx"),
             models.Index(fields=["driver", "-planned_arrival"], name="trip_driver_idx"),
             models.Index(fields=["consignee", "-planned_arrival"], name="trip_consignee_idx"),
             models.Index(fields=["planned_arrival"], name="trip_arrival_idx"),
             models.Index(fields=["vehicle"], name="trip_vehicle_idx"),
+            uncounted_index("trip_uncounted_idx"),
+            models.Index(
+                fields=["entry_checkpoint"],
+                name="trip_inside_idx",
+                condition=Q(status="inside"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

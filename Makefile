@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle messages clean
+.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle bench-dashboards messages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench-scan: install-dev
 
 bench-lifecycle: install-dev
 	$(BIN)/python benchmarks/lifecycle.py
+
+bench-dashboards: install-dev
+	$(BIN)/python benchmarks/dashboards.py
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules

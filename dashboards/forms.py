@@ -21,13 +21,15 @@ class EventsField(forms.MultipleChoiceField):
 
 
 class SubscriptionForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(label=_("Receiving system"), max_length=200, required=False)
     url = forms.CharField(
         label=_("URL"),
         max_length=500,
         required=False,
         help_text=_("Where deliveries are sent, for example https://portal.example.cn/hooks."),
-        widget=forms.URLInput(attrs={"inputmode": "url", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}
+        ),
     )
     event_types = EventsField(
         label=_("Events"),
@@ -44,7 +46,16 @@ class SubscriptionForm(forms.Form):
             "code); empty for all."
         ),
     )
-    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    active = forms.BooleanField(
+        label=_("Active: receives new events"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Required by the service, which says so beside every other fault of the form, not by
+        # the form alone: the page does not mark them "optional".
+        for name in ("name", "url", "event_types"):
+            self.fields[name].conditional = True  # type: ignore[attr-defined]
 
     @classmethod
     def of(cls, subscription: WebhookSubscription, **kwargs: Any) -> SubscriptionForm:

@@ -93,6 +93,10 @@ def test_an_official_subscribes_copies_the_secret_and_delivers_a_failure_again(
     history = page.locator(".history").inner_text()
     assert "值班员" in history and "失败" in history and "待发送" in history
     page.screenshot(path=str(screenshots / "webhook-desktop.png"), full_page=True)
+    page.click("text=← Webhook 订阅")
+    sent = page.locator(f"[data-subscription='{subscription.pk}'] [data-count=sent]")
+    assert sent.inner_text() == "已发送 1"
+    page.screenshot(path=str(screenshots / "webhooks-desktop.png"), full_page=True)
 
     phone = open_page(chromium, live_server, PHONE)
     sign_in(phone, live_server, "official")

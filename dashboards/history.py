@@ -12,6 +12,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+from passcode_portal.outbox import OutboxStatus, SentAgain
+
 HISTORY_ROWS = 50
 
 
@@ -47,6 +49,11 @@ def _shown(record: Any, name: str) -> str:
     return str(value)
 
 
+def who(user: Any) -> str:
+    """The name a change is shown with; "the system" for one no person made."""
+    return (user.get_full_name() or user.get_username()) if user else _("the system")
+
+
 def _label(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
@@ -77,11 +84,10 @@ def changes(records: Iterable[Any], *, fields: Sequence[str], subject: Any = str
                 shown.append(FieldChange(_label(model, name), before_value, after_value))
         if not shown and record.history_type == "~":
             continue
-        user = record.history_user
         out.append(
             Change(
                 when=record.history_date,
-                who=(user.get_full_name() or user.get_username()) if user else _("the system"),
+                who=who(record.history_user),
                 kind=record.history_type,
                 subject=str(subject(record)),
                 fields=tuple(shown),
@@ -89,3 +95,23 @@ def changes(records: Iterable[Any], *, fields: Sequence[str], subject: Any = str
             )
         )
     return out
+
+
+def sent_again(row: SentAgain, *, subject: str) -> Change:
+    """An outbox row an official sent again, shown among the other changes: its audit row
+    (``passcode_portal.outbox.SentAgain``) says who, when, and the status and attempts it had;
+    after, it is pending with none used."""
+    statuses = dict(OutboxStatus.choices)
+    return Change(
+        when=row.at,
+        who=who(row.by),
+        kind="~",
+        subject=subject,
+        fields=(
+            FieldChange(
+                _("Status"), str(statuses[row.status_before]), str(statuses[OutboxStatus.PENDING])
+            ),
+            FieldChange(_("Attempts"), str(row.attempts_before), "0"),
+        ),
+        reason="",
+    )

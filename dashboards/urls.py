@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import alerts, lists, timeline, views
+from dashboards import alerts, lists, outbox, timeline, views, webhooks
 
 app_name = "dashboards"
 
@@ -11,4 +11,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/lists/", lists.lists, name="lists"),
     path("dashboard/trips/<int:pk>/", timeline.trip_timeline, name="trip"),
     path("dashboard/map-outline.geojson", views.map_outline, name="map-outline"),
+    path("dashboard/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("dashboard/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("dashboard/webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"),
+    path("officials/notifications/", outbox.notification_list, name="notifications"),
 ]

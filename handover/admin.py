@@ -151,7 +151,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description=_("Deliver the selected webhooks again"), permissions=["deliver"])
     def deliver_again(self, request: HttpRequest, queryset: Any) -> None:
-        count = subscriptions.deliveries_retry(ids=queryset.values_list("pk", flat=True))
+        count = subscriptions.deliveries_retry(
+            ids=queryset.values_list("pk", flat=True), actor=actor_of(request)
+        )
         self.message_user(
             request,
             ngettext(

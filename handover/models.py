@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from passcode_portal.outbox import OutboxStatus
+from passcode_portal.outbox import OutboxStatus, SentAgain
 from places.models import Region
 
 
@@ -129,3 +129,24 @@ class SweepCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_id}"
+
+
+class WebhookRetry(SentAgain):
+    """An official's "deliver again" of one delivery (``passcode_portal.outbox.SentAgain``)."""
+
+    row_field = "delivery"
+
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        verbose_name=_("delivery"),
+        on_delete=models.CASCADE,
+        related_name="retries",
+    )
+
+    class Meta:
+        verbose_name = _("webhook delivered again")
+        verbose_name_plural = _("webhooks delivered again")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} again at {self.at:%Y-%m-%d %H:%M}"

@@ -13,12 +13,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from handover import delivery as webhook_delivery
 from handover import events, signals
-from handover.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from handover.models import WebhookDelivery, WebhookEvent, WebhookRetry, WebhookSubscription
 from passcode_portal import http as outbound
 from passcode_portal.errors import DomainError, NotFound, PermissionDenied
 from passcode_portal.outbox import OutboxStatus
@@ -28,6 +28,8 @@ from trucks.roles import is_official
 AnyUser = AbstractBaseUser | AnonymousUser
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 SUBSCRIPTION_FIELDS = ("name", "url", "event_types", "region", "active")
+# What "deliver again" takes back to the queue; a row being sent right now is left alone.
+RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.SENT)
 
 
 def _require_official(user: AnyUser) -> None:
@@ -184,14 +186,33 @@ def subscription_get(*, user: AnyUser, subscription_id: int) -> WebhookSubscript
 # The delivery log
 
 
+def subscriptions_overview(*, user: AnyUser) -> QuerySet[WebhookSubscription]:
+    """The subscriptions with how many of their deliveries stand in each status and when a
+    receiver last accepted one (``pending``, ``sending``, ``sent``, ``failed``,
+    ``last_delivered_at``)."""
+    counts = {
+        str(status): Count("deliveries", filter=Q(deliveries__status=status))
+        for status in OutboxStatus.values
+    }
+    return subscriptions_list(user=user).annotate(
+        **counts, last_delivered_at=Max("deliveries__delivered_at")
+    )
+
+
 def deliveries_list(
-    *, user: AnyUser, subscription: WebhookSubscription, status: str | None = None
+    *,
+    user: AnyUser,
+    subscription: WebhookSubscription,
+    status: str | None = None,
+    event: str | None = None,
 ) -> QuerySet[WebhookDelivery]:
     """A subscription's deliveries, newest first (the log index leads with the subscription)."""
     _require_official(user)
     deliveries = WebhookDelivery.objects.filter(subscription=subscription)
     if status:
         deliveries = deliveries.filter(status=status)
+    if event:
+        deliveries = deliveries.filter(event=event)
     return deliveries.select_related("trip").order_by("-created_at", "-pk")
 
 
@@ -204,18 +225,17 @@ def delivery_get(
     return delivery
 
 
-def deliveries_retry(*, ids: Iterable[int]) -> int:
+def deliveries_retry(*, ids: Iterable[int], actor: User | None = None) -> int:
     """Deliver again: the rows go back to the queue, due now, with a fresh set of attempts;
     delivered ones are sent again with the same id, which the receiver recognises. Rows being
-    sent right now are left alone. Returns how many were queued. Callers check who may (the API:
-    officials; the admin: its permissions)."""
-    queued = WebhookDelivery.objects.filter(
-        pk__in=list(ids),
-        status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.SENT],
-    ).update(
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=timezone.now(),
+    sent right now are left alone. Each row queued again is audited (``WebhookRetry``: who, when,
+    the status and attempts it had). Returns how many were queued. Callers check who may (the
+    pages and the API: officials; the admin: its permissions)."""
+    queued = webhook_delivery.OUTBOX.send_again(
+        ids,
+        statuses=RETRYABLE,
+        audit=WebhookRetry,
+        actor=actor,
         claimed_at=None,
         delivered_at=None,
     )
@@ -225,13 +245,32 @@ def deliveries_retry(*, ids: Iterable[int]) -> int:
 
 
 @transaction.atomic
-def delivery_retry(*, actor: AnyUser, delivery: WebhookDelivery) -> WebhookDelivery:
+def delivery_retry(*, actor: User, delivery: WebhookDelivery) -> WebhookDelivery:
     """An official's "deliver again" of one row (``deliveries_retry``); a row being sent right
     now is a conflict (409)."""
     _require_official(actor)
-    if not deliveries_retry(ids=[delivery.pk]):
+    if not deliveries_retry(ids=[delivery.pk], actor=actor):
         raise DomainError(
             "in_flight", _("This delivery is being sent right now; try again shortly."), status=409
         )
     delivery.refresh_from_db()
     return delivery
+
+
+def deliveries_retry_failed(*, actor: User, subscription: WebhookSubscription) -> int:
+    """An official's "deliver all failed again" for one subscription; how many were queued."""
+    _require_official(actor)
+    failed = WebhookDelivery.objects.filter(
+        subscription=subscription, status=OutboxStatus.FAILED
+    ).values_list("pk", flat=True)
+    return deliveries_retry(ids=failed, actor=actor)
+
+
+def retries_list(*, user: AnyUser, subscription: WebhookSubscription) -> QuerySet[WebhookRetry]:
+    """Who sent which of the subscription's deliveries again, newest first."""
+    _require_official(user)
+    return (
+        WebhookRetry.objects.filter(delivery__subscription=subscription)
+        .select_related("delivery__trip", "by")
+        .order_by("-at", "-pk")
+    )

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from notifications import sending as notify
 from notifications import tasks as notify_tasks
 from notifications.models import Notification
+from passcode_portal.admin_base import actor_of
 from passcode_portal.outbox import OutboxStatus
 
 
@@ -64,7 +65,7 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     def send_again(self, request: HttpRequest, queryset: Any) -> None:
         ids = queryset.filter(status=OutboxStatus.FAILED).values_list("pk", flat=True)
-        count = notify.notifications_resend(list(ids))
+        count = notify.notifications_resend(list(ids), actor=actor_of(request))
         notify_tasks.kick_sender()
         self.message_user(
             request,

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from passcode_portal.outbox import OutboxStatus
+from passcode_portal.outbox import OutboxStatus, SentAgain
 from trucks.models import Language
 
 
@@ -65,3 +65,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.template} to {self.recipient} ({self.status})"
+
+
+class NotificationResend(SentAgain):
+    """An official's "send again" of one notification (``passcode_portal.outbox.SentAgain``)."""
+
+    row_field = "notification"
+
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        on_delete=models.CASCADE,
+        related_name="resends",
+    )
+
+    class Meta:
+        verbose_name = _("notification sent again")
+        verbose_name_plural = _("notifications sent again")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} again at {self.at:%Y-%m-%d %H:%M}"

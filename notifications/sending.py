@@ -24,13 +24,14 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from notifications import messages, sms
-from notifications.models import Notification
+from notifications.models import Notification, NotificationResend
 from passcode_portal.outbox import Outbox, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -141,24 +142,48 @@ def notifications_reclaim(older_than: timedelta = RECLAIM_AFTER) -> int:
     return OUTBOX.reclaim(older_than)
 
 
-def notifications_needing_attention(now: datetime | None = None) -> QuerySet[Notification]:
+def notifications_needing_attention(
+    now: datetime | None = None,
+    *,
+    channel: str = "",
+    template: str = "",
+    state: str = "",
+) -> QuerySet[Notification]:
     """What officials look at: rows given up as failed, and rows still not sent ``LATE_AFTER``
-    after they were queued (the gateway is down, a worker is stuck), newest first."""
+    after they were queued (the gateway is down, a worker is stuck), newest first; of one
+    ``channel`` or ``template``, and only the ``state`` "failed" or "late", when asked."""
     now = now or timezone.now()
+    failed = Q(status=OutboxStatus.FAILED)
     late = Q(
         status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING], created_at__lt=now - LATE_AFTER
     )
-    return (
-        Notification.objects.filter(Q(status=OutboxStatus.FAILED) | late)
-        .select_related("trip")
-        .order_by("-created_at", "-pk")
+    rows = Notification.objects.filter({"failed": failed, "late": late}.get(state, failed | late))
+    if channel:
+        rows = rows.filter(channel=channel)
+    if template:
+        rows = rows.filter(template=template)
+    return rows.select_related("trip").order_by("-created_at", "-pk")
+
+
+def notifications_resend(ids: Iterable[int], *, actor: User | None = None) -> int:
+    """An official's "send again": failed (or late pending) rows go back to the queue, due now,
+    with a fresh set of attempts. Rows being sent or already sent are left alone. Each row
+    queued again is audited (``NotificationResend``: who, when, the status and attempts it
+    had). Returns how many were queued again; the caller kicks the sender
+    (``notify_tasks.kick_sender``)."""
+    return OUTBOX.send_again(
+        ids,
+        statuses=[OutboxStatus.FAILED, OutboxStatus.PENDING],
+        audit=NotificationResend,
+        actor=actor,
     )
 
 
-def notifications_resend(ids: Iterable[int]) -> int:
-    """An official's "send again": failed (or late pending) rows go back to the queue, due now,
-    with a fresh set of attempts. Rows being sent or already sent are left alone. Returns how
-    many were queued again; the caller kicks the sender (``notify_tasks.kick_sender``)."""
-    return Notification.objects.filter(
-        pk__in=list(ids), status__in=[OutboxStatus.FAILED, OutboxStatus.PENDING]
-    ).update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now())
+def resends_list(*, channel: str = "", template: str = "") -> QuerySet[NotificationResend]:
+    """Who sent which notification again, newest first; of one ``channel`` or ``template``."""
+    resends = NotificationResend.objects.all()
+    if channel:
+        resends = resends.filter(notification__channel=channel)
+    if template:
+        resends = resends.filter(notification__template=template)
+    return resends.select_related("notification__trip", "by").order_by("-at", "-pk")

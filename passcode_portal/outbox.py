@@ -18,6 +18,9 @@ periodic sweep.
 - reclaim: rows stuck in "sending" longer than ``reclaim_after`` (their worker died) go back to
   pending, or fail if they have used all their attempts.
 
+- sending again: an official puts rows back in the queue with a fresh set of attempts, each
+  audited (``SentAgain``).
+
 Both tables have the columns this needs under the same names (status, attempts, last_error,
 next_attempt_at, claimed_at); the time a row was sent is the one that differs (``done_field``).
 """
@@ -28,7 +31,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -46,6 +49,31 @@ class OutboxStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+
+
+class SentAgain(models.Model):
+    """A person's "send again" of one outbox row, and the state it was taken from. Outbox rows
+    are written in bulk and moved by compare-and-set updates, so they keep no history of their
+    own: this is the audit of what someone did to one. Each table has its own, whose foreign
+    key to the row is named by ``row_field``. It holds no recipient and no payload, so the
+    retention of personal data has nothing to clear here."""
+
+    row_field: ClassVar[str]
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent again by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("sent again at"), default=timezone.now)
+    status_before = models.CharField(_("status"), max_length=8, choices=OutboxStatus.choices)
+    attempts_before = models.PositiveSmallIntegerField(_("attempts"))
+
+    class Meta:
+        abstract = True
 
 
 # Far beyond the time one batch takes (an outbound request is bounded by its timeout, a task's
@@ -213,6 +241,51 @@ class Outbox(Generic[Row]):
             status=OutboxStatus.SENDING,
             claimed_at__in={r.claimed_at for r in claimed},
         ).update(status=OutboxStatus.PENDING, attempts=F("attempts") - 1, claimed_at=None)
+
+    def send_again(
+        self,
+        ids: Iterable[int],
+        *,
+        statuses: Sequence[str],
+        audit: type[SentAgain],
+        actor: Any = None,
+        **changes: Any,
+    ) -> int:
+        """Put the rows among ``ids`` whose status is one of ``statuses`` back in the queue, due
+        now, with a fresh set of attempts (and ``changes``); each is audited as an ``audit`` row
+        naming ``actor`` and the status and attempts it had. Returns how many were queued.
+
+        The rows are locked first, so the status audited is the one replaced: the claim skips
+        locked rows, and a row it claimed first is "sending" by then, which callers leave out
+        of ``statuses``."""
+        manager = self.model._default_manager
+        with transaction.atomic():
+            before = list(
+                manager.select_for_update()
+                .filter(pk__in=list(ids), status__in=statuses)
+                .order_by("pk")
+                .values_list("pk", "status", "attempts")
+            )
+            if not before:
+                return 0
+            queued = manager.filter(
+                pk__in=[pk for pk, _status, _attempts in before], status__in=statuses
+            ).update(
+                status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), **changes
+            )
+            audit._default_manager.bulk_create(
+                [
+                    audit(
+                        **{f"{audit.row_field}_id": pk},
+                        by=actor,
+                        status_before=status,
+                        attempts_before=attempts,
+                    )
+                    for pk, status, attempts in before
+                ],
+                batch_size=1000,
+            )
+        return queued
 
     # -----------------------------------------------------------------------------------------
     # The loop and the sweep

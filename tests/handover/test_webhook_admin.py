@@ -118,3 +118,7 @@ def test_the_delivery_log_is_read_only_and_delivers_again(
     assert r.status_code == 302
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("pending", 0)
+    # Audited as the officials' pages are: who sent it again, and what it was.
+    [retry] = failed.retries.all()
+    assert retry.by is not None and retry.by.is_superuser
+    assert (retry.status_before, retry.attempts_before) == ("failed", 8)

@@ -116,13 +116,13 @@ def test_the_list_is_empty_when_all_went_out(official: Any) -> None:
     assert "Every notification has gone out." in response.content.decode()
 
 
-def test_a_row_links_to_its_trip(official: Any, checkpoint: Any) -> None:
+def test_a_row_links_to_its_trips_timeline(official: Any, checkpoint: Any) -> None:
     trip = make_trip(dispatcher(), checkpoint)
     Notification.objects.filter(trip=trip).update(status=OutboxStatus.FAILED)
 
     body = client_for(official).get(URL).content.decode()
 
-    assert reverse("trucks:trip", args=[trip.pk]) in body
+    assert f'href="{reverse("dashboards:trip", args=[trip.pk])}"' in body
     assert str(trip.reference) in body
 
 

@@ -25,6 +25,17 @@ from trucks.services.registration import (
     trip_reference,
     trip_register,
 )
+from trucks.services.whitelist import (
+    WhitelistData,
+    WhitelistMatch,
+    priority_lane_at,
+    whitelist_entry_create,
+    whitelist_entry_for,
+    whitelist_entry_revoke,
+    whitelist_entry_update,
+    whitelist_match,
+    whitelist_open,
+)
 
 __all__ = [
     "MAX_CO_RIDERS",
@@ -32,6 +43,8 @@ __all__ = [
     "POLICY_FIELDS",
     "PersonData",
     "TripData",
+    "WhitelistData",
+    "WhitelistMatch",
     "driver_add",
     "pass_issue",
     "pass_regrade",
@@ -40,6 +53,7 @@ __all__ = [
     "policy_current",
     "policy_current_cached",
     "policy_publish",
+    "priority_lane_at",
     "region_set_risk",
     "trip_cancel",
     "trip_correct_plate",
@@ -49,4 +63,10 @@ __all__ = [
     "trip_register",
     "trip_set_test_result",
     "vehicle_add",
+    "whitelist_entry_create",
+    "whitelist_entry_for",
+    "whitelist_entry_revoke",
+    "whitelist_entry_update",
+    "whitelist_match",
+    "whitelist_open",
 ]

@@ -84,8 +84,8 @@ def demo_load(*, now: datetime | None = None) -> DemoResult:
     now = now or timezone.now()
     users = {spec.username: _user(spec) for spec in USERS}
     companies = {spec.key: _company(spec) for spec in COMPANIES}
-    for spec in COMPANIES:
-        _whitelist_entry(spec, companies[spec.key], users["official"], now)
+    for company_spec in COMPANIES:
+        _whitelist_entry(company_spec, companies[company_spec.key], users["official"], now)
     _membership(users["dispatcher"], companies["carrier"])
     _membership(users["dispatcher2"], companies["whitelisted"])
     _membership(users["consignee"], companies["park"])

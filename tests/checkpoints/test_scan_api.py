@@ -47,6 +47,7 @@ ANSWER_KEYS = {
     "override",
     "earlier_refusal",
     "confirmed",
+    "priority_lane",
     "pass",
     "trip",
 }
@@ -86,6 +87,7 @@ def test_it_admits_a_green_pass(
     assert data["replayed"] is False
     assert (data["landing_test"], data["overridden"], data["confirmed"]) == ("", False, False)
     assert (data["override"], data["earlier_refusal"]) == (None, None)
+    assert data["priority_lane"] is False  # the company is on no whitelist
     assert data["pass"] == {
         "id": pass_.pk,
         "colour": "green",

@@ -26,9 +26,11 @@ from trucks.services.registration import (
     trip_register,
 )
 from trucks.services.whitelist import (
+    PriorityLanes,
     WhitelistData,
     WhitelistMatch,
     priority_lane_at,
+    priority_lanes,
     whitelist_entry_create,
     whitelist_entry_for,
     whitelist_entry_revoke,
@@ -42,6 +44,7 @@ __all__ = [
     "MAX_TRAVEL_HISTORY",
     "POLICY_FIELDS",
     "PersonData",
+    "PriorityLanes",
     "TripData",
     "WhitelistData",
     "WhitelistMatch",
@@ -54,6 +57,7 @@ __all__ = [
     "policy_current_cached",
     "policy_publish",
     "priority_lane_at",
+    "priority_lanes",
     "region_set_risk",
     "trip_cancel",
     "trip_correct_plate",

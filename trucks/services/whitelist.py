@@ -5,7 +5,7 @@ trip (``whitelist_match``), and the scan whether its truck takes the priority la
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -300,7 +300,26 @@ class _Lane:
     revoked_at: datetime | None
 
 
-def _lanes_load() -> dict[int, tuple[_Lane, ...]]:
+@dataclass(frozen=True)
+class PriorityLanes:
+    """The priority-lane entries by company, as the scan reads them (``priority_lanes``)."""
+
+    by_company: Mapping[int, tuple[_Lane, ...]]
+
+    def covers(
+        self, *, company_id: int | None, plate: str, cargo_category: str, at: datetime
+    ) -> bool:
+        """Whether a truck of the company, with this plate and cargo, takes the priority lane
+        at ``at``: an entry with the lane covers it (``covers``, the entries' own rule)."""
+        if company_id is None:
+            return False
+        return any(
+            covers(lane, plate=plate, cargo_category=cargo_category, at=at)
+            for lane in self.by_company.get(company_id, ())
+        )
+
+
+def _lanes_load() -> PriorityLanes:
     since = timezone.now() - _LOOKBACK
     rows = (
         WhitelistEntry.objects.filter(priority_lane=True)
@@ -317,18 +336,23 @@ def _lanes_load() -> dict[int, tuple[_Lane, ...]]:
         by_company.setdefault(company_id, []).append(
             _Lane(tuple(plates), tuple(categories), start, end, revoked)
         )
-    return {company_id: tuple(lanes) for company_id, lanes in by_company.items()}
+    return PriorityLanes({company_id: tuple(lanes) for company_id, lanes in by_company.items()})
 
 
-_lanes: TTLCache[dict[int, tuple[_Lane, ...]]] = TTLCache(lambda: settings.HOT_CACHE_SECONDS)
+_lanes: TTLCache[PriorityLanes] = TTLCache(lambda: settings.HOT_CACHE_SECONDS)
+
+
+def priority_lanes() -> PriorityLanes:
+    """The priority-lane entries, read once for a scan or a list of scans."""
+    return _lanes.get_or_load(_LANES, _lanes_load)
 
 
 def priority_lane_at(
     *, company_id: int | None, plate: str, cargo_category: str, at: datetime
 ) -> bool:
-    """Whether a truck of the company, with this plate and cargo, takes the priority lane at
-    ``at``: an entry with the lane covers it (``covers``, the entries' own rule)."""
+    """``PriorityLanes.covers`` for one truck; no read at all for a truck of no company."""
     if company_id is None:
         return False
-    lanes = _lanes.get_or_load(_LANES, _lanes_load).get(company_id, ())
-    return any(covers(lane, plate=plate, cargo_category=cargo_category, at=at) for lane in lanes)
+    return priority_lanes().covers(
+        company_id=company_id, plate=plate, cargo_category=cargo_category, at=at
+    )

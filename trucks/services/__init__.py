@@ -26,6 +26,7 @@ from trucks.services.registration import (
     trip_register,
 )
 from trucks.services.whitelist import (
+    WHITELIST_REASON_MAX_LENGTH,
     PriorityLanes,
     WhitelistData,
     WhitelistMatch,
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_CO_RIDERS",
     "MAX_TRAVEL_HISTORY",
     "POLICY_FIELDS",
+    "WHITELIST_REASON_MAX_LENGTH",
     "PersonData",
     "PriorityLanes",
     "TripData",

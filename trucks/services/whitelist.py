@@ -27,7 +27,7 @@ from trucks.services.inputs import FieldErrors
 
 # One entry names at most this many plates: a larger fleet is whitelisted whole.
 MAX_PLATES = 200
-REASON_MAX_LENGTH = 300
+WHITELIST_REASON_MAX_LENGTH = 300
 
 # What an official sets on an entry; who, when and the revocation are the services'.
 ENTRY_FIELDS = (
@@ -92,10 +92,10 @@ def _cleaned(data: WhitelistData, *, now: datetime, ends_checked: bool) -> dict[
     reason = data.reason.strip()
     if not reason:
         errors.add("reason", _("Say why the company is whitelisted."))
-    elif len(reason) > REASON_MAX_LENGTH:
+    elif len(reason) > WHITELIST_REASON_MAX_LENGTH:
         errors.add(
             "reason",
-            _("The reason can have at most %(n)d characters.") % {"n": REASON_MAX_LENGTH},
+            _("The reason can have at most %(n)d characters.") % {"n": WHITELIST_REASON_MAX_LENGTH},
         )
     errors.raise_if_any()
     return {
@@ -183,14 +183,14 @@ def whitelist_entry_revoke(*, actor: User, entry: WhitelistEntry, reason: str) -
     history. Revoking it again is refused (the first revocation and its reason stand)."""
     _officials_only(actor)
     reason = reason.strip()
-    if not reason or len(reason) > REASON_MAX_LENGTH:
+    if not reason or len(reason) > WHITELIST_REASON_MAX_LENGTH:
         raise DomainError(
             "validation_error",
             _("Some fields are not valid."),
             fields={
                 "revoke_reason": [
                     _("Say why the entry is revoked (at most %(n)d characters).")
-                    % {"n": REASON_MAX_LENGTH}
+                    % {"n": WHITELIST_REASON_MAX_LENGTH}
                 ]
             },
         )

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods
 
 from dashboards.history import HISTORY_ROWS, changes
@@ -220,7 +220,7 @@ def whitelist(request: HttpRequest) -> HttpResponse:
                 ("active", _("In force or starting later")),
                 ("expiring", _("Expiring within %(n)d days") % {"n": EXPIRING_DAYS}),
                 ("expired", _("Expired")),
-                ("revoked", _("Revoked")),
+                ("revoked", pgettext("whitelist entry", "Revoked")),
                 ("all", _("All")),
             ],
             "changes": _history(WhitelistEntry.history.all()),

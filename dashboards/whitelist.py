@@ -27,7 +27,7 @@ from dashboards.history import HISTORY_ROWS, changes
 from dashboards.views import official_only, query_without_page
 from passcode_portal.errors import DomainError
 from trucks import services
-from trucks.forms.common import apply_domain_errors, datetime_field
+from trucks.forms.common import apply_domain_errors, datetime_field, text_field
 from trucks.models import CargoCategory, Company, WhitelistEntry
 
 ROWS_PER_PAGE = 50
@@ -78,12 +78,10 @@ class EntryForm(forms.Form):
     priority_lane = forms.BooleanField(
         label=gettext_lazy("Priority lane at the checkpoint"), required=False
     )
-    # Required by the service, which says so in its own words with the other faults.
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"),
-        required=False,
-        max_length=services.WHITELIST_REASON_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"required": True}),
+    reason = text_field(
+        gettext_lazy("Reason"),
+        gettext_lazy("reason for whitelisting"),
+        services.WHITELIST_REASON_MAX_LENGTH,
     )
 
     def __init__(self, *args: Any, companies: QuerySet[Company], **kwargs: Any) -> None:

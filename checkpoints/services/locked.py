@@ -70,7 +70,9 @@ def recorded_answer(scan_id: uuid.UUID) -> ScanOutcome | None:
         scan.trip,
         persons,
         replayed=True,
-        priority_lane=scan_priority_lane(scan, trucks_services.priority_lanes()),
+        priority_lane=(
+            scan.trip is not None and scan_priority_lane(scan, trucks_services.priority_lanes())
+        ),
     )
 
 

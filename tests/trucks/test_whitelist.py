@@ -324,3 +324,25 @@ def test_an_entry_starting_later_opens_the_multi_entry_box_but_not_before_its_st
         planned_departure=at(30) + timedelta(days=2),
     )
     assert trip.multi_entry
+
+
+def test_a_multi_entry_trips_plate_is_corrected_only_within_the_scope(
+    regions: None, checkpoint: Any
+) -> None:
+    actor = make_dispatcher(whitelisted_company(plates=[PLATE, "豫H12345"]))
+    trip = make_trip(
+        actor,
+        checkpoint,
+        vehicle_plate=PLATE,
+        multi_entry=True,
+        planned_arrival=at(6),
+        planned_departure=at(6 + 24 * 3),
+    )
+
+    with translation.override("en"), pytest.raises(DomainError) as raised:
+        services.trip_correct_plate(actor=actor, trip=trip, plate="豫H77889")
+    assert raised.value.fields == {
+        "vehicle_plate": ["The company's whitelist entry does not cover the vehicle 豫H77889."]
+    }
+    corrected = services.trip_correct_plate(actor=actor, trip=trip, plate="豫H12345")
+    assert corrected.vehicle.plate == "豫H12345"

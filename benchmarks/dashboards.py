@@ -40,9 +40,9 @@ REPEAT = 15
 _FILL = """
 SELECT setseed(0.42);
 INSERT INTO trucks_company (name, uscc, contact_name, contact_phone, contact_email, address,
-    is_consignee, whitelisted, whitelist_reason, language, created_at)
+    is_consignee, language, created_at)
 SELECT '运输公司' || n, '91' || lpad(n::text, 16, '0'), '联系人' || n,
-    '139' || lpad(n::text, 8, '0'), '', '', n %% 10 = 0, false, '', 'zh-hans',
+    '139' || lpad(n::text, 8, '0'), '', '', n %% 10 = 0, 'zh-hans',
     now() - interval '200 days'
 FROM generate_series(1, 500) AS n;
 INSERT INTO trucks_driver (name, id_number, phone, email, language, created_at, company_id)

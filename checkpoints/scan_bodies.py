@@ -103,9 +103,11 @@ def scan_body(
     trip: Trip | services.TripRecord | None,
     persons_expected: int | None,
     replayed: bool = False,
+    priority_lane: bool = False,
 ) -> dict[str, Any]:
     """The answer to a scan, built by hand: this runs on every scan, and a few dict literals
-    cost a fraction of nested serializers."""
+    cost a fraction of nested serializers. ``priority_lane``: the truck's whitelist entry gives
+    it the priority lane (``ScanOutcome.priority_lane``, ``services.scan_priority_lane``)."""
     zone = timezone.get_current_timezone()
     body: dict[str, Any] = {
         "id": scan.pk,
@@ -123,6 +125,7 @@ def scan_body(
         "override": None,
         "earlier_refusal": None,
         "confirmed": scan.confirmed_at is not None,
+        "priority_lane": priority_lane,
         "pass": None,
         "trip": None,
     }

@@ -172,6 +172,13 @@ class ScanOutputSerializer(serializers.Serializer[Any]):
         ),
     )
     confirmed = serializers.BooleanField()
+    priority_lane = serializers.BooleanField(
+        help_text=(
+            "True when the trip's company has a whitelist entry with the priority lane in force "
+            "at the scan's time that covers the truck's plate and cargo category: staff wave "
+            "it to the priority lane. It changes neither verdict nor reason."
+        )
+    )
     # ``pass`` is a Python keyword; the field is declared below under its API name.
     trip = ScanTripSerializer(allow_null=True)
 

@@ -4,12 +4,13 @@ per save, with the user who made it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from passcode_portal.outbox import OutboxStatus, SentAgain
@@ -34,12 +35,17 @@ class Change:
     reason: str
 
 
-def _shown(record: Any, name: str) -> str:
-    """A field's value as a reader sees it: the choice's label, not its code; "—" for nothing."""
+def _shown(record: Any, name: str, show: Callable[[Any], str] | None = None) -> str:
+    """A field's value as a reader sees it: the choice's label, not its code; a time in the
+    city's zone to the minute; "—" for nothing; or as ``show`` words it."""
     field = record._meta.get_field(name)
     value = getattr(record, field.attname, None)
-    if value in (None, ""):
+    if value in (None, "", []):
         return "—"
+    if show is not None:
+        return show(value) or "—"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -59,10 +65,18 @@ def _label(model: type[models.Model], name: str) -> str:
     return str(getattr(field, "verbose_name", name))
 
 
-def changes(records: Iterable[Any], *, fields: Sequence[str], subject: Any = str) -> list[Change]:
+def changes(
+    records: Iterable[Any],
+    *,
+    fields: Sequence[str],
+    subject: Any = str,
+    wording: Mapping[str, Callable[[Any], str]] | None = None,
+) -> list[Change]:
     """The changes among ``records`` (historical rows, newest first, of one or many objects):
     each against the previous row of the same object, only the ``fields`` that differ; a
-    creation lists the fields it set. ``subject`` names the object a row is about."""
+    creation lists the fields it set. ``subject`` names the object a row is about; ``wording``
+    words the values of some fields (a list of codes as their labels)."""
+    wording = wording or {}
     rows = list(records)
     previous: dict[Any, Any] = {}
     # Oldest first, to know each row's predecessor; then shown newest first.
@@ -76,8 +90,9 @@ def changes(records: Iterable[Any], *, fields: Sequence[str], subject: Any = str
         model = record.instance_type
         shown: list[FieldChange] = []
         for name in fields:
-            after_value = _shown(record, name)
-            before_value = _shown(before, name) if before is not None else "—"
+            show = wording.get(name)
+            after_value = _shown(record, name, show)
+            before_value = _shown(before, name, show) if before is not None else "—"
             if before is None and record.history_type == "+" and after_value == "—":
                 continue
             if before_value != after_value or (before is None and record.history_type == "+"):

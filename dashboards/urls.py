@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import alerts, lists, outbox, timeline, views, webhooks
+from dashboards import alerts, lists, outbox, timeline, views, webhooks, whitelist
 
 app_name = "dashboards"
 
@@ -10,6 +10,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/alerts/", alerts.alert_list, name="alerts"),
     path("dashboard/lists/", lists.lists, name="lists"),
     path("dashboard/trips/<int:pk>/", timeline.trip_timeline, name="trip"),
+    path("dashboard/whitelist/", whitelist.whitelist, name="whitelist"),
+    path("dashboard/whitelist/new/", whitelist.whitelist_new, name="whitelist-new"),
+    path("dashboard/whitelist/<int:pk>/", whitelist.whitelist_entry, name="whitelist-entry"),
     path("dashboard/map-outline.geojson", views.map_outline, name="map-outline"),
     path("dashboard/webhooks/", webhooks.webhook_list, name="webhooks"),
     path("dashboard/webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),

@@ -84,7 +84,12 @@ class CompanySpec:
     contact_phone: str
     address: str
     is_consignee: bool = False
+    # The company's whitelist entry, when it has one: its reason, the plates and cargo
+    # categories it covers (none named: all), and whether its trucks take the priority lane.
     whitelist_reason: str = ""
+    whitelist_plates: tuple[str, ...] = ()
+    whitelist_cargo: tuple[str, ...] = ()
+    priority_lane: bool = False
 
 
 CARRIER = CompanySpec(
@@ -103,6 +108,9 @@ WHITELISTED = CompanySpec(
     "13703910002",
     "河南省焦作市解放区建设西路168号",
     whitelist_reason="保供企业：城市生活必需品保障运输（市指挥部保供白名单第3批）",
+    whitelist_plates=("豫HB6620",),
+    whitelist_cargo=(CargoCategory.DAILY_NECESSITIES, CargoCategory.MEDICAL),
+    priority_lane=True,
 )
 PARK = CompanySpec(
     "park",
@@ -123,6 +131,8 @@ SUPERMARKET = CompanySpec(
     is_consignee=True,
 )
 COMPANIES = (CARRIER, WHITELISTED, PARK, SUPERMARKET)
+# The whitelist entry began this long ago and lasts this long from now.
+WHITELISTED_SINCE_DAYS = 7
 WHITELIST_DAYS = 90
 
 # The driver who signs in as `driver`; the others have no account (they open passes by link).

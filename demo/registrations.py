@@ -34,6 +34,7 @@ from demo.contents import (
     USERS,
     VEHICLES,
     WHITELIST_DAYS,
+    WHITELISTED_SINCE_DAYS,
     ZHANG,
     CheckpointSpec,
     CompanySpec,
@@ -52,6 +53,7 @@ from trucks.models import (
     Trip,
     TripStatus,
     Vehicle,
+    WhitelistEntry,
 )
 from trucks.roles import Role
 from trucks.services import PersonData
@@ -81,7 +83,9 @@ def demo_load(*, now: datetime | None = None) -> DemoResult:
     """Create (or find) everything the demo holds. Callers check ``missing_regions()`` first."""
     now = now or timezone.now()
     users = {spec.username: _user(spec) for spec in USERS}
-    companies = {spec.key: _company(spec, now) for spec in COMPANIES}
+    companies = {spec.key: _company(spec) for spec in COMPANIES}
+    for company_spec in COMPANIES:
+        _whitelist_entry(company_spec, companies[company_spec.key], users["official"], now)
     _membership(users["dispatcher"], companies["carrier"])
     _membership(users["dispatcher2"], companies["whitelisted"])
     _membership(users["consignee"], companies["park"])
@@ -159,8 +163,7 @@ def _user(spec: UserSpec) -> User:
     return user
 
 
-def _company(spec: CompanySpec, now: datetime) -> Company:
-    whitelisted = bool(spec.whitelist_reason)
+def _company(spec: CompanySpec) -> Company:
     company, _created = Company.objects.get_or_create(
         uscc=spec.uscc,
         defaults={
@@ -169,12 +172,28 @@ def _company(spec: CompanySpec, now: datetime) -> Company:
             "contact_phone": spec.contact_phone,
             "address": spec.address,
             "is_consignee": spec.is_consignee,
-            "whitelisted": whitelisted,
-            "whitelist_until": now + timedelta(days=WHITELIST_DAYS) if whitelisted else None,
-            "whitelist_reason": spec.whitelist_reason,
         },
     )
     return company
+
+
+def _whitelist_entry(spec: CompanySpec, company: Company, official: User, now: datetime) -> None:
+    """The company's scoped whitelist entry, made by the demo's official (so the whitelist page
+    shows who), once: a company with any entry is left as it is."""
+    if not spec.whitelist_reason or WhitelistEntry.objects.filter(company=company).exists():
+        return
+    services.whitelist_entry_create(
+        actor=official,
+        data=services.WhitelistData(
+            company=company.pk,
+            valid_from=now - timedelta(days=WHITELISTED_SINCE_DAYS),
+            valid_until=now + timedelta(days=WHITELIST_DAYS),
+            plates=spec.whitelist_plates,
+            cargo_categories=spec.whitelist_cargo,
+            priority_lane=spec.priority_lane,
+            reason=spec.whitelist_reason,
+        ),
+    )
 
 
 def _membership(user: User, company: Company) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from places.models import Checkpoint, StaffAssignment
 from trucks import services
-from trucks.models import Company, CompanyMember, Driver, Trip
+from trucks.models import Company, CompanyMember, Driver, Trip, WhitelistEntry
 from trucks.validators import id_number_check_character, uscc_check_character
 
 PASSWORD = "passcode-demo"
@@ -66,6 +66,27 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     uscc = factory.LazyFunction(valid_uscc)
     contact_name = "王经理"
     contact_phone = factory.LazyFunction(valid_phone)
+
+
+def whitelisted_company(
+    company: Company | None = None,
+    *,
+    until: datetime | None = None,
+    reason: str = "保供企业",
+    **scope: Any,
+) -> Company:
+    """A company with a whitelist entry in force since yesterday (or ended, for an ``until``
+    already past), of every plate and cargo unless ``scope`` names some (``plates``,
+    ``cargo_categories``, ``priority_lane``, ``valid_from``)."""
+    company = company or CompanyFactory()
+    now = timezone.now()
+    start = scope.pop("valid_from", None) or now - timedelta(days=1)
+    if until is not None and until <= start:
+        start = until - timedelta(hours=1)
+    WhitelistEntry.objects.create(
+        company=company, valid_from=start, valid_until=until, reason=reason, created_at=now, **scope
+    )
+    return company
 
 
 class CheckpointFactory(factory.django.DjangoModelFactory):

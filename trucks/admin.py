@@ -62,10 +62,8 @@ class CompanyAdmin(SimpleHistoryAdmin):
         "contact_name",
         "contact_phone",
         "is_consignee",
-        "whitelisted",
-        "whitelist_until",
     ]
-    list_filter = ["is_consignee", "whitelisted"]
+    list_filter = ["is_consignee"]
     search_fields = ["name", "uscc", "contact_name", "contact_phone"]
     readonly_fields = ["created_at"]
     inlines = [CompanyMemberInline]
@@ -85,7 +83,6 @@ class CompanyAdmin(SimpleHistoryAdmin):
             },
         ),
         (_("Role"), {"fields": ["is_consignee"]}),
-        (_("Whitelist"), {"fields": ["whitelisted", "whitelist_until", "whitelist_reason"]}),
         (None, {"fields": ["created_at"]}),
     ]
 

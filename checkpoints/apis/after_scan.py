@@ -17,12 +17,21 @@ from checkpoints.serializers import (
     OverrideInputSerializer,
     ScanOutputSerializer,
 )
+from trucks import services as trucks_services
 
 
 def _scan_answer(scan: ScanEvent) -> Response:
     scan = ScanEvent.objects.select_related(*selectors.SCAN_ANSWER_RELATED).get(pk=scan.pk)
     persons = 1 + scan.trip.co_riders.count() if scan.trip is not None else None
-    return Response(scan_body(scan, pass_=scan.trip_pass, trip=scan.trip, persons_expected=persons))
+    return Response(
+        scan_body(
+            scan,
+            pass_=scan.trip_pass,
+            trip=scan.trip,
+            persons_expected=persons,
+            priority_lane=services.scan_priority_lane(scan, trucks_services.priority_lanes()),
+        )
+    )
 
 
 class ScanConfirmApi(APIView):

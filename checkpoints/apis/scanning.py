@@ -30,6 +30,7 @@ from passcode_portal.parsers import JSONParser
 from passcode_portal.sessions import SessionCheck
 from passcode_portal.throttling import CounterRateThrottle
 from places.models import Checkpoint
+from trucks import services as trucks_services
 
 
 def _scan_answer_body(outcome: services.ScanOutcome) -> dict[str, Any]:
@@ -39,6 +40,7 @@ def _scan_answer_body(outcome: services.ScanOutcome) -> dict[str, Any]:
         trip=outcome.trip,
         persons_expected=outcome.persons_expected,
         replayed=outcome.replayed,
+        priority_lane=outcome.priority_lane,
     )
 
 
@@ -179,6 +181,7 @@ class ScanApi(APIView):
         """This staff member's latest scans at the checkpoint, newest first."""
         checkpoint = staff_checkpoint(request, code)
         scans = selectors.scans_recent(checkpoint=checkpoint, staff=request_user(request))
+        lanes = trucks_services.priority_lanes()
         return Response(
             [
                 scan_body(
@@ -186,6 +189,7 @@ class ScanApi(APIView):
                     pass_=s.trip_pass,
                     trip=s.trip,
                     persons_expected=1 + len(s.trip.co_riders.all()) if s.trip else None,
+                    priority_lane=services.scan_priority_lane(s, lanes),
                 )
                 for s in scans
             ]

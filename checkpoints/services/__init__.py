@@ -14,6 +14,7 @@ from checkpoints.services.after_scan import (
 )
 from checkpoints.services.alerts import alerts_acknowledge, alerts_resolve
 from checkpoints.services.arrival import trip_confirm_arrival
+from checkpoints.services.locked import scan_priority_lane
 from checkpoints.services.records import (
     PassRecord,
     ScanInput,
@@ -51,6 +52,7 @@ __all__ = [
     "scan_message",
     "scan_override",
     "scan_perform",
+    "scan_priority_lane",
     "sessions_confirmable",
     "staff_may_scan",
     "trip_confirm_arrival",

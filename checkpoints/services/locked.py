@@ -64,7 +64,30 @@ def recorded_answer(scan_id: uuid.UUID) -> ScanOutcome | None:
     persons = None
     if scan.trip is not None:
         persons = 1 + CoRider.objects.filter(trip=scan.trip).count()
-    return ScanOutcome(scan, scan.trip_pass, scan.trip, persons, replayed=True)
+    return ScanOutcome(
+        scan,
+        scan.trip_pass,
+        scan.trip,
+        persons,
+        replayed=True,
+        priority_lane=(
+            scan.trip is not None and scan_priority_lane(scan, trucks_services.priority_lanes())
+        ),
+    )
+
+
+def scan_priority_lane(scan: ScanEvent, lanes: trucks_services.PriorityLanes) -> bool:
+    """Whether a recorded scan's truck took the priority lane, judged at the scan's time as
+    the scan itself was (its trip loaded with the vehicle, as ``SCAN_ANSWER_RELATED`` does)."""
+    trip = scan.trip
+    if trip is None:
+        return False
+    return lanes.covers(
+        company_id=trip.company_id,
+        plate=trip.vehicle.plate,
+        cargo_category=trip.cargo_category,
+        at=scan.scanned_at,
+    )
 
 
 def _earlier_refusal(value: Any) -> EarlierRefusal | None:
@@ -256,6 +279,9 @@ def _scan_decided(
             entry_checkpoint=CodeRecord(row.entry_checkpoint),
         ),
         persons_expected,
+        priority_lane=trucks_services.priority_lane_at(
+            company_id=row.company_id, plate=row.plate, cargo_category=row.cargo_category, at=at
+        ),
     )
 
 

@@ -117,3 +117,6 @@ class ScanOutcome:
     trip: Trip | TripRecord | None
     persons_expected: int | None
     replayed: bool = False
+    # The truck takes the priority lane (its company's whitelist entry says so for its plate
+    # and cargo at the scan's time): shown to staff, decided by no rule of the verdict's.
+    priority_lane: bool = False

@@ -45,6 +45,7 @@ class Locked(NamedTuple):
     entry_checkpoint_id: int
     reference: str | None
     cargo_category: str
+    company_id: int | None
     plate: str
     driver_name: str
     driver_id_number: str
@@ -58,14 +59,14 @@ class Locked(NamedTuple):
 
 @cache
 def lock_sql(*, next_id: bool) -> str:
-    """One SELECT of the pass with its trip, vehicle, driver, entry checkpoint, the trip's
-    co-rider count, the scan already recorded under the client's scan id, and the latest refusal
-    of this pass at this checkpoint that no supervisor overrode (its id, reason and time in one
-    JSON array: one subquery, served by the scans' index on (trip, received_at)), and the data
-    of a live session (``passcode_portal.sessions.live_session_sql``; none for a key of None).
-    Parameters: scan id, checkpoint id, session key, the time now, pass id. On PostgreSQL it
-    locks the trip's row (see ``scan_locked``); ``next_id`` also takes the new scan's id from
-    the sequence."""
+    """One SELECT of the pass with its trip (its company too, for the priority lane), vehicle,
+    driver, entry checkpoint, the trip's co-rider count, the scan already recorded under the
+    client's scan id, and the latest refusal of this pass at this checkpoint that no supervisor
+    overrode (its id, reason and time in one JSON array: one subquery, served by the scans'
+    index on (trip, received_at)), and the data of a live session
+    (``passcode_portal.sessions.live_session_sql``; none for a key of None). Parameters: scan
+    id, checkpoint id, session key, the time now, pass id. On PostgreSQL it locks the trip's row
+    (see ``scan_locked``); ``next_id`` also takes the new scan's id from the sequence."""
     json_array = "json_build_array" if postgresql() else "json_array"
     columns = {
         "pass_id": "p.id",
@@ -80,6 +81,7 @@ def lock_sql(*, next_id: bool) -> str:
         "entry_checkpoint_id": "t.entry_checkpoint_id",
         "reference": "t.reference",
         "cargo_category": "t.cargo_category",
+        "company_id": "t.company_id",
         "plate": "v.plate",
         "driver_name": "d.name",
         "driver_id_number": "d.id_number",

@@ -768,6 +768,7 @@
     });
     slot(verdict, "notes").replaceChildren();
     part("override", false);
+    part("priority", false);
     actionError.hidden = true;
     closeForms();
   }
@@ -850,6 +851,9 @@
     setText(verdict, "direction", T.directions[answer.direction] || answer.direction);
     setText(verdict, "icon", ICONS[outcome] || "");
     part("wait", false);
+    // A whitelisted truck the scan lets through goes to the priority lane; a refused one is
+    // turned away whatever its lane.
+    part("priority", Boolean(answer.priority_lane) && outcome !== "refuse");
     const override = answer.override;
     if (override) {
       // The override is the outcome: who admitted the vehicle, when and why, with the scan's

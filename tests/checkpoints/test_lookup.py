@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from tests.checkpoints.scanning import active_pass, open_trip, scan, token_of
-from tests.factories import CompanyFactory, at, make_trip
+from tests.factories import at, make_trip, whitelisted_company
 from tests.factories import dispatcher as make_dispatcher
 from trucks import services
 from trucks.models import Pass, PassStatus, Trip
@@ -180,7 +180,7 @@ def test_a_pass_not_open_yet_or_red_is_still_checked(
 
 
 def test_a_multi_entry_pass_that_left_may_enter_again(staff_client: Any, checkpoint: Any) -> None:
-    company = CompanyFactory(whitelisted=True)
+    company = whitelisted_company()
     trip = open_trip(
         make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
     )

@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from checkpoints.models import Alert, ScanEvent
 from tests.checkpoints.scanning import open_trip, pass_of, scan, token_of
-from tests.factories import CheckpointFactory, CompanyFactory, at, consignee_user, staff_user
+from tests.factories import (
+    CheckpointFactory,
+    at,
+    consignee_user,
+    staff_user,
+    whitelisted_company,
+)
 from tests.factories import dispatcher as make_dispatcher
 from trucks.models import PassStatus, Trip, TripStatus
 
@@ -193,7 +199,7 @@ def test_a_wrong_plate_confirmed_on_a_late_exit_leaves_the_pass_expired(
 def test_a_multi_entry_exit_undone_keeps_the_exit_before(
     staff_client: Any, checkpoint: Any
 ) -> None:
-    company = CompanyFactory(whitelisted=True)
+    company = whitelisted_company()
     trip = open_trip(
         make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
     )
@@ -215,7 +221,7 @@ def test_a_multi_entry_exit_undone_keeps_the_exit_before(
 def test_a_multi_entry_reentry_undone_is_out_again(staff_client: Any, checkpoint: Any) -> None:
     """A whitelisted truck that had been in and out is refused on its next entry for another
     plate: it is out, as it was, with the time of its earlier entry, not "never entered"."""
-    company = CompanyFactory(whitelisted=True)
+    company = whitelisted_company()
     trip = open_trip(
         make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
     )

@@ -17,13 +17,13 @@ from places.models import Region
 from tests.checkpoints.scanning import active_pass, altered, open_trip, pass_of, scan, token_of
 from tests.factories import (
     CheckpointFactory,
-    CompanyFactory,
     at,
     consignee_user,
     make_trip,
     staff_user,
     valid_id_number,
     valid_phone,
+    whitelisted_company,
 )
 from tests.factories import dispatcher as make_dispatcher
 from trucks import passcode, services
@@ -47,6 +47,7 @@ ANSWER_KEYS = {
     "override",
     "earlier_refusal",
     "confirmed",
+    "priority_lane",
     "pass",
     "trip",
 }
@@ -86,6 +87,7 @@ def test_it_admits_a_green_pass(
     assert data["replayed"] is False
     assert (data["landing_test"], data["overridden"], data["confirmed"]) == ("", False, False)
     assert (data["override"], data["earlier_refusal"]) == (None, None)
+    assert data["priority_lane"] is False  # the company is on no whitelist
     assert data["pass"] == {
         "id": pass_.pk,
         "colour": "green",
@@ -561,7 +563,7 @@ def test_a_standard_pass_enters_once(staff_client: Any, dispatcher: Any, checkpo
 
 
 def test_a_whitelisted_multi_entry_pass_enters_again(staff_client: Any, checkpoint: Any) -> None:
-    company = CompanyFactory(whitelisted=True, whitelist_reason="民生物资保供")
+    company = whitelisted_company(reason="民生物资保供")
     trip = open_trip(
         make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
     )
@@ -582,7 +584,7 @@ def test_a_whitelisted_multi_entry_pass_enters_again(staff_client: Any, checkpoi
 
 
 def test_a_multi_entry_pass_is_refused_after_its_window(staff_client: Any, checkpoint: Any) -> None:
-    company = CompanyFactory(whitelisted=True)
+    company = whitelisted_company()
     trip = open_trip(
         make_dispatcher(company), checkpoint, multi_entry=True, planned_departure=at(72)
     )

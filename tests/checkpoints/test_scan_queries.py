@@ -17,7 +17,9 @@ from rest_framework.test import APIClient
 from checkpoints.models import Alert, ScanEvent
 from passcode_portal import ttlcache
 from tests.checkpoints.scanning import altered, open_trip, scan, token_of
-from tests.factories import at, staff_user
+from tests.factories import CompanyFactory, UserFactory, at, staff_user
+from tests.factories import dispatcher as make_dispatcher
+from trucks import services
 from trucks.models import Trip
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +59,31 @@ def test_an_admitted_entry(warm_client: APIClient, dispatcher: Any, checkpoint: 
 
     assert answer["reason"] == "ok"
     assert Trip.objects.get(pk=trip.pk).status == "inside"
+
+
+def test_an_entry_by_the_priority_lane(
+    warm_client: APIClient, checkpoint: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The lane is read from the whitelist kept in the process, and the trip's company comes
+    with the lock: the budget is the same."""
+    official = UserFactory(role="official")
+    company = CompanyFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        # The entry's commit makes this process read the whitelist again, once.
+        services.whitelist_entry_create(
+            actor=official,
+            data=services.WhitelistData(
+                company=company.pk, valid_from=at(-1), priority_lane=True, reason="保供企业"
+            ),
+        )
+    trip = open_trip(make_dispatcher(company), checkpoint)
+    scan(warm_client, checkpoint, token_of(open_trip(make_dispatcher(company), checkpoint)))
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = measured(warm_client, checkpoint, token_of(trip))
+
+    assert (answer["reason"], answer["priority_lane"]) == ("ok", True)
+    assert not any("whitelistentry" in q["sql"] for q in queries.captured_queries)
 
 
 def test_a_yellow_entry(warm_client: APIClient, dispatcher: Any, checkpoint: Any) -> None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from demo import contents
 from places.models import Checkpoint, Region, StaffAssignment
+from trucks import services
 from trucks.models import (
     Colour,
     Company,
@@ -110,9 +111,18 @@ def test_passes_are_graded_for_their_reasons(output: str) -> None:
 
 def test_the_whitelisted_company_holds_a_multi_entry_pass(output: str) -> None:
     pass_ = Pass.objects.get(trip__multi_entry=True, status=PassStatus.ACTIVE)
-    company = pass_.trip.company
-    assert company is not None and company.is_whitelisted_at(timezone.now())
-    assert company.whitelist_reason.startswith("保供企业")
+    trip = pass_.trip
+    entry = services.whitelist_entry_for(
+        company=trip.company,
+        plate=trip.vehicle.plate,
+        cargo_category=trip.cargo_category,
+        at=timezone.now(),
+    )
+    # A scoped entry, made by the demo's official, whose trucks take the priority lane.
+    assert entry is not None and entry.reason.startswith("保供企业")
+    assert (entry.plates, entry.priority_lane) == ([trip.vehicle.plate], True)
+    assert entry.cargo_categories and entry.created_by.username == "official"
+    company = trip.company
     assert CompanyMember.objects.filter(company=company, user__username="dispatcher2").exists()
 
 

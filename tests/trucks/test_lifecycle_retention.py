@@ -16,7 +16,14 @@ from checkpoints.models import WalkIn
 from handover.models import WebhookDelivery, WebhookSubscription
 from notifications.models import Notification
 from passcode_portal.outbox import OutboxStatus
-from tests.factories import driver_user, make_trip, valid_id_number, valid_phone
+from tests.factories import dispatcher as make_dispatcher
+from tests.factories import (
+    driver_user,
+    make_trip,
+    valid_id_number,
+    valid_phone,
+    whitelisted_company,
+)
 from trucks import lifecycle, services
 from trucks import tasks as lifecycle_tasks
 from trucks.models import CoRider, Driver, Pass, Trip, TripStatus
@@ -172,11 +179,8 @@ def test_cancelled_and_expired_trips_count_from_when_they_closed(
 
 
 def test_a_multi_entry_trip_closes_when_its_pass_ends(checkpoint: Any) -> None:
-    from tests.factories import CompanyFactory
-    from tests.factories import dispatcher as make_dispatcher
-
-    company = CompanyFactory(whitelisted=True)
     start = CUTOFF - timedelta(days=3)
+    company = whitelisted_company(valid_from=start)
     trip = trip_at(
         make_dispatcher(company),
         checkpoint,

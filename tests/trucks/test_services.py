@@ -24,6 +24,7 @@ from tests.factories import (
     valid_id_number,
     valid_phone,
     valid_plate,
+    whitelisted_company,
 )
 from tests.factories import dispatcher as make_dispatcher
 from tests.lifecycle import run_after_commit
@@ -479,10 +480,7 @@ def test_the_policy_sets_the_longest_window(dispatcher: User, checkpoint: Any) -
 
 @pytest.fixture
 def whitelisted() -> User:
-    company = CompanyFactory(
-        whitelisted=True, whitelist_until=hours(24 * 30), whitelist_reason="保供企业"
-    )
-    return make_dispatcher(company)
+    return make_dispatcher(whitelisted_company(until=hours(24 * 30)))
 
 
 def test_a_whitelisted_company_may_register_a_multi_entry_pass_for_7_days(
@@ -528,13 +526,13 @@ def test_only_whitelisted_companies_get_multi_entry_passes(
 
 
 def test_an_expired_whitelist_gives_no_multi_entry_pass(checkpoint: Any) -> None:
-    company = CompanyFactory(whitelisted=True, whitelist_until=hours(-1))
+    company = whitelisted_company(until=hours(-1))
     fields = field_errors(make_dispatcher(company), checkpoint, multi_entry=True)
     assert list(fields) == ["multi_entry"]
 
 
 def test_a_multi_entry_pass_may_not_outlast_the_whitelist(checkpoint: Any) -> None:
-    company = CompanyFactory(whitelisted=True, whitelist_until=hours(48))
+    company = whitelisted_company(until=hours(48))
     actor = make_dispatcher(company)
     fields = field_errors(
         actor, checkpoint, multi_entry=True, planned_arrival=hours(6), planned_departure=hours(96)
@@ -546,7 +544,7 @@ def test_a_multi_entry_pass_may_not_outlast_the_whitelist(checkpoint: Any) -> No
 
 
 def test_a_whitelist_without_end_date_allows_multi_entry(checkpoint: Any) -> None:
-    actor = make_dispatcher(CompanyFactory(whitelisted=True, whitelist_until=None))
+    actor = make_dispatcher(whitelisted_company(until=None))
     trip = make_trip(
         actor, checkpoint, multi_entry=True, planned_arrival=hours(6), planned_departure=hours(150)
     )

@@ -9,6 +9,7 @@ from trucks.models.fleet import Driver, Vehicle
 from trucks.models.passes import Colour, Pass, PassStatus
 from trucks.models.policy import Policy
 from trucks.models.trips import CargoCategory, CoRider, TestResult, Trip, TripStatus
+from trucks.models.whitelist import WhitelistEntry
 
 __all__ = [
     "CargoCategory",
@@ -25,4 +26,5 @@ __all__ = [
     "Trip",
     "TripStatus",
     "Vehicle",
+    "WhitelistEntry",
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -38,9 +36,6 @@ class Company(models.Model):
         default=False,
         help_text=_("Consignees confirm the arrival of trucks bound for them."),
     )
-    whitelisted = models.BooleanField(_("whitelisted"), default=False)
-    whitelist_until = models.DateTimeField(_("whitelisted until"), null=True, blank=True)
-    whitelist_reason = models.CharField(_("whitelist reason"), max_length=300, blank=True)
     language = models.CharField(
         _("language"),
         max_length=8,
@@ -58,9 +53,6 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def is_whitelisted_at(self, when: datetime) -> bool:
-        return self.whitelisted and (self.whitelist_until is None or when < self.whitelist_until)
 
 
 class CompanyMember(models.Model):

@@ -22,6 +22,7 @@ from trucks.models import (
 from trucks.services.fleet import check_vehicle_free, vehicle_locked
 from trucks.services.inputs import CLOCK_SKEW, FieldErrors
 from trucks.services.passes import pass_regrade, revoke_active_passes
+from trucks.services.whitelist import whitelist_match
 
 
 def _check_may_change(actor: User, trip: Trip) -> None:
@@ -132,6 +133,19 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
     errors = FieldErrors()
     normalised = validators.normalise_plate(plate)
     errors.check("vehicle_plate", validators.validate_plate, normalised)
+    if trip.multi_entry and "vehicle_plate" not in errors.fields:
+        # A multi-entry pass is for the plates its company's whitelist entry covers: a
+        # correction must not carry it to a truck outside the scope.
+        match = whitelist_match(
+            company=trip.company,
+            plate=normalised,
+            cargo_category=trip.cargo_category,
+            at=trip.planned_arrival,
+        )
+        if match.entry is None:
+            errors.add(
+                "vehicle_plate", match.message(plate=normalised, cargo_category=trip.cargo_category)
+            )
     errors.raise_if_any()
     if normalised != trip.vehicle.plate:
         # The corrected plate must not be another company's, nor on the road for another trip

@@ -39,6 +39,7 @@ from trucks.services.inputs import (
 )
 from trucks.services.passes import pass_issue
 from trucks.services.policy import policy_current
+from trucks.services.whitelist import whitelist_match
 
 # A truck cab seats the driver and at most four others.
 MAX_CO_RIDERS = 4
@@ -56,7 +57,9 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     route = _route(errors, data)
     _validate_cargo(errors, data)
     _validate_test(errors, data, now)
-    _validate_times(errors, data, policy, acting.company, now)
+    _validate_times(errors, data, policy, now)
+    if data.multi_entry:
+        _validate_multi_entry(errors, data, policy, acting.company, parties.plate)
     errors.raise_if_any()
     vehicle = _vehicle_free(actor, acting, parties.plate, data)
     trip = _trip_written(actor, acting, data, parties, route, vehicle, now)
@@ -205,9 +208,7 @@ def _validate_test(errors: FieldErrors, data: TripData, now: datetime) -> None:
             errors.add("test_sampled_at", _("The sample time cannot be in the future."))
 
 
-def _validate_times(
-    errors: FieldErrors, data: TripData, policy: Policy, company: Company | None, now: datetime
-) -> None:
+def _validate_times(errors: FieldErrors, data: TripData, policy: Policy, now: datetime) -> None:
     arrival, departure = data.planned_arrival, data.planned_departure
     if arrival <= now:
         errors.add("planned_arrival", _("The planned arrival must be in the future."))
@@ -229,28 +230,41 @@ def _validate_times(
     if departure <= arrival:
         errors.add("planned_departure", _("The planned departure must be after the arrival."))
         return
-    if data.multi_entry:
-        if company is None or not company.is_whitelisted_at(arrival):
-            errors.add(
-                "multi_entry", _("Only whitelisted companies may register multi-entry passes.")
-            )
-        elif not company.is_whitelisted_at(departure):
-            # Otherwise the pass would keep the privilege after the whitelist lapsed.
-            errors.add(
-                "planned_departure",
-                _("The company's whitelisting ends before the planned departure."),
-            )
-        elif departure - arrival > timedelta(days=policy.multi_entry_max_days):
-            errors.add(
-                "planned_departure",
-                _("A multi-entry pass covers at most %(days)d days.")
-                % {"days": policy.multi_entry_max_days},
-            )
-    elif departure - arrival > timedelta(hours=policy.max_window_hours):
+    if not data.multi_entry and departure - arrival > timedelta(hours=policy.max_window_hours):
         errors.add(
             "planned_departure",
             _("A trip may last at most %(hours)d hours from arrival to departure.")
             % {"hours": policy.max_window_hours},
+        )
+
+
+def _validate_multi_entry(
+    errors: FieldErrors, data: TripData, policy: Policy, company: Company | None, plate: str
+) -> None:
+    """A multi-entry pass is for a whitelisted company's truck inside its entry's scope (the
+    plate and the cargo category) for the whole trip: an entry in force at the arrival that
+    still holds at the departure, or the pass would keep the privilege after it lapsed."""
+    arrival, departure = data.planned_arrival, data.planned_departure
+    if departure <= arrival:
+        return  # said already (_validate_times)
+    match = whitelist_match(
+        company=company, plate=plate, cargo_category=data.cargo_category, at=arrival
+    )
+    if match.entry is None:
+        errors.add(
+            "multi_entry",
+            match.message(plate=plate, cargo_category=data.cargo_category),
+        )
+    elif not match.entry.covers(plate=plate, cargo_category=data.cargo_category, at=departure):
+        errors.add(
+            "planned_departure",
+            _("The company's whitelisting ends before the planned departure."),
+        )
+    elif departure - arrival > timedelta(days=policy.multi_entry_max_days):
+        errors.add(
+            "planned_departure",
+            _("A multi-entry pass covers at most %(days)d days.")
+            % {"days": policy.multi_entry_max_days},
         )
 
 

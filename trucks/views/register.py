@@ -78,7 +78,7 @@ def trip_new(request: HttpRequest) -> HttpResponse:
             driver_phone=mask_phone(profile.phone),
         )
     company = selectors.company_of(user)
-    show_multi_entry = company is not None and company.is_whitelisted_at(timezone.now())
+    show_multi_entry = services.whitelist_open(company=company, at=timezone.now())
 
     if request.method != "POST":
         form = TripForm(initial=initial, driver_locked=driver_locked)

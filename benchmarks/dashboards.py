@@ -173,28 +173,54 @@ def _fill(scale: float) -> dict[str, Any]:
     return counts
 
 
-def _median_ms(fn: Any) -> float:
-    fn()  # warm: plans cached, pages read
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(times), 1)
-
-
-def _measure() -> dict[str, Any]:
-    from django.contrib.auth.models import Group, User
+def _use(name: str) -> None:
+    """Point the default connection at the database ``name`` (a new connection)."""
     from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
 
-    from passcode_portal.rows import named_row
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def _fill_database(name: str, scale: float) -> dict[str, Any]:
+    from django.core.management import call_command
+
+    from dashboards import rollups
+
+    _use(name)
+    call_command("migrate", verbosity=0)
+    call_command("load_regions", verbosity=0)
+    counts = _fill(scale)
+    started = time.perf_counter()
+    counts["counted"] = rollups.count_new()
+    counts["count_seconds"] = round(time.perf_counter() - started, 1)
+    _check_exact()
+    return counts
+
+
+def _client() -> Any:
+    """A signed-in official's client on the database in use."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
 
     official, _created = User.objects.get_or_create(username="bench-official")
     official.groups.add(Group.objects.get(name="official"))
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(official)
+    return client
+
+
+def _measure(names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each request REPEAT times on each database in turn (tenth, full, tenth, …), so that the
+    machine's load drifts alike over both: the median of each, its queries, and the floor."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from passcode_portal.rows import named_row
+
+    clients = {}
+    for size, name in names.items():
+        _use(name)
+        clients[size] = _client()
     today = timezone.localdate()
     month = f"from={(today - timedelta(days=29)).isoformat()}&to={today.isoformat()}"
     urls = {
@@ -205,50 +231,50 @@ def _measure() -> dict[str, Any]:
         "stats hourly (today)": "/api/v1/stats/hourly/",
         "charts (today)": "/dashboard/charts/",
     }
-    out: dict[str, Any] = {}
-    for label, url in urls.items():
 
-        def get(url: str = url) -> None:
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-
-        queries: list[str] = []
-
-        def counting(run: Any, sql: str, *rest: Any, queries: list[str] = queries) -> Any:
-            queries.append(sql)
-            return run(sql, *rest)
-
-        get()  # the session and the user read once, as on any later request
-        with connection.execute_wrapper(counting):
-            get()
-        out[label] = {"ms": _median_ms(get), "queries": len(queries)}
-
-    def floor() -> None:
+    def floor(client: Any) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id, valid_until FROM trucks_pass WHERE id = %s", [1])
             named_row(cursor)
 
-    out["floor: one row by key"] = {"ms": _median_ms(floor), "queries": 1}
+    def getter(url: str) -> Any:
+        def get(client: Any) -> None:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return get
+
+    calls = {label: getter(url) for label, url in urls.items()}
+    calls["floor: one row by key"] = floor
+    out: dict[str, dict[str, Any]] = {size: {} for size in names}
+    for label, call in calls.items():
+        times: dict[str, list[float]] = {size: [] for size in names}
+        queries: dict[str, int] = {}
+        for size, name in names.items():
+            _use(name)
+            call(clients[size])  # warm: the session read, plans cached, pages read
+            seen: list[str] = []
+
+            def counting(run: Any, sql: str, *rest: Any, seen: list[str] = seen) -> Any:
+                seen.append(sql)
+                return run(sql, *rest)
+
+            with connection.execute_wrapper(counting):
+                call(clients[size])
+            queries[size] = len(seen)
+        for _round in range(REPEAT):
+            for size, name in names.items():
+                _use(name)
+                connection.ensure_connection()
+                started = time.perf_counter()
+                call(clients[size])
+                times[size].append((time.perf_counter() - started) * 1000)
+        for size in names:
+            out[size][label] = {
+                "ms": round(statistics.median(times[size]), 1),
+                "queries": queries[size],
+            }
     return out
-
-
-def _run(scale: float, database_url: str) -> dict[str, Any]:
-    _recreate_database(database_url)
-    from django.core.management import call_command
-    from django.db import connection
-
-    connection.close()
-    call_command("migrate", verbosity=0)
-    call_command("load_regions", verbosity=0)
-    counts = _fill(scale)
-    from dashboards import rollups
-
-    started = time.perf_counter()
-    counted = rollups.count_new()
-    counts["count_seconds"] = round(time.perf_counter() - started, 1)
-    counts["counted"] = counted
-    _check_exact()
-    return {"rows": counts, "times": _measure()}
 
 
 def _check_exact() -> None:
@@ -300,13 +326,17 @@ def main() -> None:
     env["ALLOWED_HOSTS"] = "127.0.0.1"
     env["SECURE_SSL_REDIRECT"] = "false"
     os.environ.update(env)
+    base = database_url.rsplit("/", 1)[1]
     import django
 
     django.setup()
-    results = {
-        "tenth": _run(0.1 * args.size, database_url),
-        "full": _run(args.size, database_url),
-    }
+    names = {"tenth": f"{base}_tenth", "full": f"{base}_full"}
+    rows = {}
+    for size, share in (("tenth", 0.1 * args.size), ("full", args.size)):
+        _recreate_database(f"{database_url.rsplit('/', 1)[0]}/{names[size]}")
+        rows[size] = _fill_database(names[size], share)
+    times = _measure(names)
+    results = {size: {"rows": rows[size], "times": times[size]} for size in names}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "dashboards.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print(_report(results))

@@ -32,7 +32,7 @@ class Change:
     reason: str
 
 
-def _shown(record: Any, name: str) -> str:
+def shown(record: Any, name: str) -> str:
     """A field's value as a reader sees it: the choice's label, not its code; "—" for nothing."""
     field = record._meta.get_field(name)
     value = getattr(record, field.attname, None)
@@ -47,9 +47,37 @@ def _shown(record: Any, name: str) -> str:
     return str(value)
 
 
-def _label(model: type[models.Model], name: str) -> str:
+def label_of(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
+
+
+def person(user: Any) -> str:
+    """Who made a change, as the history names them; "the system" for no one."""
+    return (user.get_full_name() or user.get_username()) if user else _("the system")
+
+
+def differences(
+    before: Any | None,
+    after: Any,
+    fields: Sequence[str],
+    *,
+    model: type[models.Model] | None = None,
+    created: bool = False,
+) -> tuple[FieldChange, ...]:
+    """The ``fields`` that differ between two states of one record (two rows of its history,
+    or two versions of a versioned row), each before and after in words. A creation
+    (``created``, with nothing before) lists the fields it set."""
+    model = model or type(after)
+    out: list[FieldChange] = []
+    for name in fields:
+        after_value = shown(after, name)
+        before_value = shown(before, name) if before is not None else "—"
+        if before is None and created and after_value == "—":
+            continue
+        if before_value != after_value or (before is None and created):
+            out.append(FieldChange(label_of(model, name), before_value, after_value))
+    return tuple(out)
 
 
 def changes(records: Iterable[Any], *, fields: Sequence[str], subject: Any = str) -> list[Change]:
@@ -65,26 +93,22 @@ def changes(records: Iterable[Any], *, fields: Sequence[str], subject: Any = str
         previous[key] = record
     out: list[Change] = []
     for record in rows:
-        before = previous.get(record.history_id)
-        model = record.instance_type
-        shown: list[FieldChange] = []
-        for name in fields:
-            after_value = _shown(record, name)
-            before_value = _shown(before, name) if before is not None else "—"
-            if before is None and record.history_type == "+" and after_value == "—":
-                continue
-            if before_value != after_value or (before is None and record.history_type == "+"):
-                shown.append(FieldChange(_label(model, name), before_value, after_value))
-        if not shown and record.history_type == "~":
+        fields_changed = differences(
+            previous.get(record.history_id),
+            record,
+            fields,
+            model=record.instance_type,
+            created=record.history_type == "+",
+        )
+        if not fields_changed and record.history_type == "~":
             continue
-        user = record.history_user
         out.append(
             Change(
                 when=record.history_date,
-                who=(user.get_full_name() or user.get_username()) if user else _("the system"),
+                who=person(record.history_user),
                 kind=record.history_type,
                 subject=str(subject(record)),
-                fields=tuple(shown),
+                fields=fields_changed,
                 reason=record.history_change_reason or "",
             )
         )

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import alerts, lists, timeline, views
+from dashboards import alerts, lists, policy, regions, timeline, views
 
 app_name = "dashboards"
 
@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/charts/", views.dashboard_charts, name="charts"),
     path("dashboard/alerts/", alerts.alert_list, name="alerts"),
     path("dashboard/lists/", lists.lists, name="lists"),
+    path("dashboard/regions/", regions.region_list, name="regions"),
+    path("dashboard/policy/", policy.policy_page, name="policy"),
     path("dashboard/trips/<int:pk>/", timeline.trip_timeline, name="trip"),
     path("dashboard/map-outline.geojson", views.map_outline, name="map-outline"),
 ]

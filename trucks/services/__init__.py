@@ -16,9 +16,10 @@ from trucks.services.policy import (
     pass_window,
     policy_current,
     policy_current_cached,
+    policy_draft,
     policy_publish,
 )
-from trucks.services.regions import region_set_risk
+from trucks.services.regions import RiskSet, region_set_risk, regions_chosen, regions_set_risk
 from trucks.services.registration import (
     MAX_CO_RIDERS,
     MAX_TRAVEL_HISTORY,
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_TRAVEL_HISTORY",
     "POLICY_FIELDS",
     "PersonData",
+    "RiskSet",
     "TripData",
     "driver_add",
     "pass_issue",
@@ -39,8 +41,11 @@ __all__ = [
     "pass_window",
     "policy_current",
     "policy_current_cached",
+    "policy_draft",
     "policy_publish",
     "region_set_risk",
+    "regions_chosen",
+    "regions_set_risk",
     "trip_cancel",
     "trip_correct_plate",
     "trip_grade",

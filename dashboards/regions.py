@@ -1,0 +1,176 @@
+"""Region risk levels, the officials' page: the regions found by name or code, filtered by level
+and risk level, a page at a time; one or many ticked (or a whole city or province with everything
+below it) set to a new level after a preview of how many active passes would change colour; and
+the history of risk changes with who, when and the level before and after."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
+
+from dashboards.forms import RegionChangeForm, RegionFilters
+from dashboards.history import HISTORY_ROWS, Change, changes
+from dashboards.views import colour_moves, official_only, query_without_page
+from passcode_portal.errors import DomainError
+from places.models import Region, RiskLevel
+from trucks import grading, lifecycle, services
+from trucks import selectors as trucks_selectors
+from trucks.forms.common import apply_domain_errors
+
+ROWS_PER_PAGE = 50
+# How many of the regions a change concerns are named in its preview; the rest are counted.
+NAMED = 30
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def region_list(request: HttpRequest) -> HttpResponse:
+    official_only(request)
+    if request.method == "POST":
+        return _act(request)
+    return _page(request, RegionChangeForm())
+
+
+def _rows(regions: list[Region]) -> list[dict[str, Any]]:
+    """Each region with the level in force, which may come from its city or province: a county
+    of a high-risk city is high-risk whatever its own level (``grading.effective_risk``)."""
+    above = dict(
+        Region.objects.filter(code__in=grading.ancestor_codes(r.code for r in regions)).values_list(
+            "code", "risk_level"
+        )
+    )
+    levels = dict(RiskLevel.choices)
+    rows = []
+    for region in regions:
+        in_force = grading.effective_risk(region.code, above)
+        rows.append(
+            {
+                "region": region,
+                "in_force": in_force,
+                "in_force_label": levels[in_force],
+                "inherited": in_force != region.risk_level,
+            }
+        )
+    return rows
+
+
+def risk_changes() -> list[Change]:
+    """The latest risk changes, newest first. Each is shown against the region's row before it,
+    which may be older than the latest rows: every history row of the regions concerned is read
+    (a few each). A region's first row, written just before its first change, holds the level it
+    had; it is not itself a change."""
+    latest = list(
+        Region.history.filter(history_type="~")
+        .order_by("-history_date", "-history_id")
+        .values_list("code", flat=True)[:HISTORY_ROWS]
+    )
+    records = Region.history.filter(code__in=set(latest)).select_related("history_user")
+    names = dict(Region.objects.filter(code__in=set(latest)).values_list("code", "full_name"))
+    shown = changes(
+        records.order_by("-history_date", "-history_id"),
+        fields=["risk_level"],
+        subject=lambda record: f"{names.get(record.code, '')} ({record.code})",
+    )
+    return [c for c in shown if c.kind == "~"][:HISTORY_ROWS]
+
+
+def _page(
+    request: HttpRequest,
+    form: RegionChangeForm,
+    *,
+    preview: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    filters = RegionFilters(request.GET)
+    chosen = filters.chosen()
+    regions = trucks_selectors.regions_list(
+        level=chosen["level"], risk_level=chosen["risk_level"], search=chosen["q"]
+    )
+    page = Paginator(regions, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    ticked = set(request.POST.getlist("regions")) if request.method == "POST" else set()
+    return render(
+        request,
+        "dashboards/regions.html",
+        {
+            "filters": filters,
+            "chosen": chosen,
+            "page": page,
+            "rows": _rows(list(page.object_list)),
+            "query": query_without_page(request),
+            "form": form,
+            "ticked": ticked,
+            "preview": preview,
+            "changes": risk_changes(),
+        },
+        status=status,
+    )
+
+
+def _act(request: HttpRequest) -> HttpResponse:
+    """Preview a change, or make the change previewed; the list again as it was filtered (the
+    form posts to the list's own address), with the refusal and a 400 when the input is bad."""
+    actor = request.user
+    assert isinstance(actor, User)
+    form = RegionChangeForm(request.POST)
+    codes = request.POST.getlist("regions")
+    action = request.POST.get("action")
+    if action not in ("preview", "save"):
+        messages.error(request, _("Choose what to do with the regions."))
+        return _page(request, form, status=400)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    level, below = form.cleaned_data["risk_level"], form.cleaned_data["below"]
+    try:
+        if action == "preview":
+            return _preview(request, form, codes)
+        done = services.regions_set_risk(
+            actor=actor,
+            codes=codes,
+            risk_level=level,
+            reason=form.cleaned_data["reason"],
+            below=below,
+        )
+    except DomainError as exc:
+        apply_domain_errors(form, exc.fields or {"": [exc.message]})
+        return _page(request, form, status=exc.status)
+    label = dict(RiskLevel.choices)[level]
+    if done.changed:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d region set to %(level)s; its active passes are being regraded.",
+                "%(n)d regions set to %(level)s; their active passes are being regraded.",
+                len(done.changed),
+            )
+            % {"n": len(done.changed), "level": label},
+        )
+    else:
+        messages.info(request, _("Nothing changed: every region chosen was already at that level."))
+    return redirect(request.get_full_path())
+
+
+def _preview(request: HttpRequest, form: RegionChangeForm, codes: list[str]) -> HttpResponse:
+    level = form.cleaned_data["risk_level"]
+    chosen = services.regions_chosen(codes, below=form.cleaned_data["below"])
+    changing = [r for r in chosen if r.risk_level != level]
+    result = lifecycle.passes_preview(risk_levels={r.code: level for r in changing})
+    preview = {
+        "level": level,
+        "level_label": dict(RiskLevel.choices)[level],
+        "codes": sorted({c.strip() for c in codes} - {""}),
+        "changing": changing[:NAMED],
+        "changing_count": len(changing),
+        "more": max(len(changing) - NAMED, 0),
+        "unchanged_count": len(chosen) - len(changing),
+        "result": colour_moves(result),
+    }
+    return _page(request, form, preview=preview)

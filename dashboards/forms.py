@@ -79,12 +79,18 @@ class PolicyForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         note = self.fields["note"]
         note.required = True
-        note.label = _("Why this version")
-        note.help_text = _("Shown in the list of versions, with your name.")
+        note.label = _("Note")
+        note.help_text = _(
+            "Why this version is published; shown in the list of versions, with your name."
+        )
         note.error_messages = form_messages(_("note"))
         for name in POLICY_EDITABLE:
             field = self.fields[name]
-            label = str(field.label or name)
+            if isinstance(field, forms.IntegerField):
+                # A text box with the phone's number pad, styled as every other input.
+                field.widget = forms.TextInput(attrs={"inputmode": "numeric", "pattern": "[0-9]*"})
+            # The model's own words, lower-case, to sit inside the message's sentence.
+            label = Policy._meta.get_field(name).verbose_name  # type: ignore[union-attr]
             field.error_messages = {
                 **field.error_messages,
                 **form_messages(label),

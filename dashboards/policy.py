@@ -90,6 +90,7 @@ def _page(
         "dashboards/policy.html",
         {
             "current": current,
+            "published_by": person(current.created_by),
             "settings": _settings(current),
             "form": form,
             "preview": preview,

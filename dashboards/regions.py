@@ -29,6 +29,10 @@ from trucks.forms.common import apply_domain_errors
 ROWS_PER_PAGE = 50
 # How many of the regions a change concerns are named in its preview; the rest are counted.
 NAMED = 30
+NAMED_IN_HISTORY = 5
+# The history rows read to show HISTORY_ROWS entries: a province set at once is a row for each
+# of its regions, and one entry.
+HISTORY_READ = HISTORY_ROWS * 10
 
 
 @login_required
@@ -64,14 +68,14 @@ def _rows(regions: list[Region]) -> list[dict[str, Any]]:
 
 
 def risk_changes() -> list[Change]:
-    """The latest risk changes, newest first. Each is shown against the region's row before it,
-    which may be older than the latest rows: every history row of the regions concerned is read
-    (a few each). A region's first row, written just before its first change, holds the level it
-    had; it is not itself a change."""
+    """The latest risk changes, newest first, those made at once together. Each is shown against
+    the region's row before it, which may be older than the latest rows: every history row of
+    the regions concerned is read (a few each). A region's first row, written just before its
+    first change, holds the level it had; it is not itself a change."""
     latest = list(
         Region.history.filter(history_type="~")
         .order_by("-history_date", "-history_id")
-        .values_list("code", flat=True)[:HISTORY_ROWS]
+        .values_list("code", flat=True)[:HISTORY_READ]
     )
     records = Region.history.filter(code__in=set(latest)).select_related("history_user")
     names = dict(Region.objects.filter(code__in=set(latest)).values_list("code", "full_name"))
@@ -80,7 +84,28 @@ def risk_changes() -> list[Change]:
         fields=["risk_level"],
         subject=lambda record: f"{names.get(record.code, '')} ({record.code})",
     )
-    return [c for c in shown if c.kind == "~"][:HISTORY_ROWS]
+    return _together([c for c in shown if c.kind == "~"])[:HISTORY_ROWS]
+
+
+def _together(shown: list[Change]) -> list[Change]:
+    """Changes made at once (one official, one instant, one reason, the same levels before and
+    after: a city and its counties) as one entry naming the regions, the first few by name."""
+    groups: dict[tuple[Any, ...], list[Change]] = {}
+    for change in shown:
+        groups.setdefault((change.when, change.who, change.reason, change.fields), []).append(
+            change
+        )
+    out = []
+    for (when, who, reason, fields), same in groups.items():
+        # Newest first, and rows written at once in code order: reversed, the city comes first.
+        names = "、".join(c.subject for c in [*reversed(same)][:NAMED_IN_HISTORY])
+        if len(same) > NAMED_IN_HISTORY:
+            more = len(same) - NAMED_IN_HISTORY
+            names += " " + ngettext("and %(n)d more", "and %(n)d more", more) % {"n": more}
+        out.append(
+            Change(when=when, who=who, kind="~", subject=names, fields=fields, reason=reason)
+        )
+    return out
 
 
 def _page(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from places.models import Region
-from tests.factories import UserFactory, consignee_user, dispatcher, driver_user, staff_user
+from tests.dashboards.conftest import OTHER_ROLES, signed_in_as
 from tests.lifecycle import bulk_passes, run_after_commit
 from trucks.models import Pass
 
@@ -24,18 +24,6 @@ pytestmark = pytest.mark.django_db
 
 URL = "/dashboard/regions/"
 JIAOZUO, JIEFANG, ZHONGZHAN = "410800", "410802", "410803"
-
-
-@pytest.fixture
-def official() -> Any:
-    return UserFactory(role="official", username="duty", first_name="值班员")
-
-
-@pytest.fixture
-def client(official: Any) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(official)
-    return client
 
 
 @pytest.fixture
@@ -55,38 +43,38 @@ def test_the_url_is_named() -> None:
     assert reverse("dashboards:regions") == URL
 
 
-def test_regions_are_found_and_filtered(client: Client) -> None:
+def test_regions_are_found_and_filtered(official_client: Client) -> None:
     Region.objects.filter(code=JIEFANG).update(risk_level="high")
 
-    assert listed(client.get(URL, {"q": "焦作", "level": "city"})) == [JIAOZUO]
-    assert JIAOZUO in listed(client.get(URL, {"q": "焦作"}))
-    assert listed(client.get(URL, {"q": "4108", "level": "city"})) == [JIAOZUO]
-    by_code = listed(client.get(URL, {"q": "4108", "level": "county"}))
+    assert listed(official_client.get(URL, {"q": "焦作", "level": "city"})) == [JIAOZUO]
+    assert JIAOZUO in listed(official_client.get(URL, {"q": "焦作"}))
+    assert listed(official_client.get(URL, {"q": "4108", "level": "city"})) == [JIAOZUO]
+    by_code = listed(official_client.get(URL, {"q": "4108", "level": "county"}))
     assert JIEFANG in by_code and all(c.startswith("4108") for c in by_code)
-    assert listed(client.get(URL, {"risk_level": "high"})) == [JIEFANG]
+    assert listed(official_client.get(URL, {"risk_level": "high"})) == [JIEFANG]
     # A page at a time, with the pager keeping the filters.
-    first = client.get(URL, {"level": "county"})
+    first = official_client.get(URL, {"level": "county"})
     assert len(listed(first)) == 50
     assert "level=county&amp;page=2" in first.content.decode()
     # Nonsense in a filter is ignored, not an error.
-    assert client.get(URL, {"level": "village", "risk_level": "x"}).status_code == 200
+    assert official_client.get(URL, {"level": "village", "risk_level": "x"}).status_code == 200
 
 
-def test_a_county_under_a_high_city_shows_the_level_in_force(client: Client) -> None:
+def test_a_county_under_a_high_city_shows_the_level_in_force(official_client: Client) -> None:
     Region.objects.filter(code=JIAOZUO).update(risk_level="high")
 
-    page = client.get(URL, {"q": JIEFANG}).content.decode()
+    page = official_client.get(URL, {"q": JIEFANG}).content.decode()
 
     row = page[page.index(f'data-region="{JIEFANG}"') :].split("</tr>")[0]
     assert "Low risk" in row and "High risk" in row and "from above" in row
 
 
 def test_an_official_previews_then_sets_a_city_high_and_sees_the_history(
-    client: Client, passes: list[Pass], django_capture_on_commit_callbacks: Any
+    official_client: Client, passes: list[Pass], django_capture_on_commit_callbacks: Any
 ) -> None:
     change = {"regions": [JIAOZUO], "risk_level": "high", "reason": "疫情通报", "below": "on"}
 
-    preview = client.post(f"{URL}?q=4108", {**change, "action": "preview"})
+    preview = official_client.post(f"{URL}?q=4108", {**change, "action": "preview"})
 
     assert preview.status_code == 200
     text = preview.content.decode()
@@ -101,14 +89,14 @@ def test_an_official_previews_then_sets_a_city_high_and_sees_the_history(
     assert 'value="save"' in text
 
     with run_after_commit(django_capture_on_commit_callbacks):
-        saved = client.post(f"{URL}?q=4108", {**change, "action": "save"})
+        saved = official_client.post(f"{URL}?q=4108", {**change, "action": "save"})
 
     assert saved.status_code == 302 and saved["Location"] == f"{URL}?q=4108"
     assert set(
         Region.objects.filter(code__startswith="4108").values_list("risk_level", flat=True)
     ) == {"high"}
     assert [p.colour for p in Pass.objects.filter(trip__origin_region_id=ZHONGZHAN)] == ["red"] * 3
-    page = client.get(saved["Location"])
+    page = official_client.get(saved["Location"])
     text = page.content.decode()
     assert f"{counties} regions set to High risk" in text
     history = text[text.index("history-title") :]
@@ -116,10 +104,24 @@ def test_an_official_previews_then_sets_a_city_high_and_sees_the_history(
     assert "<del>Low risk</del> → <ins>High risk</ins>" in history
     assert "疫情通报" in history
     assert "created" not in history  # the level kept before the first change is not a change
+    # The city and its counties, set at once, are one entry naming the first few.
+    assert history.count('class="history-change"') == 1
+    assert "河南省焦作市 (410800)、河南省焦作市解放区 (410802)" in history
+    assert f"and {counties - 5} more" in history
+
+    # A later change of one county is an entry of its own, above.
+    official_client.post(
+        URL,
+        {"regions": [JIEFANG], "risk_level": "medium", "reason": "单独调整", "action": "save"},
+    )
+    history = official_client.get(URL).content.decode().split("history-title")[-1]
+    assert history.count('class="history-change"') == 2
+    assert history.index("单独调整") < history.index("疫情通报")
+    assert "<del>High risk</del> → <ins>Medium risk</ins>" in history
 
 
-def test_a_list_of_ticked_regions_is_set(client: Client) -> None:
-    answer = client.post(
+def test_a_list_of_ticked_regions_is_set(official_client: Client) -> None:
+    answer = official_client.post(
         URL,
         {
             "regions": [JIEFANG, ZHONGZHAN],
@@ -151,11 +153,11 @@ def test_a_list_of_ticked_regions_is_set(client: Client) -> None:
 )
 @pytest.mark.parametrize("action", ["preview", "save"])
 def test_bad_input_is_a_400_with_its_message_and_changes_nothing(
-    client: Client, body: dict[str, Any], words: str, action: str
+    official_client: Client, body: dict[str, Any], words: str, action: str
 ) -> None:
     given = {"regions": [JIEFANG], "risk_level": "high", "reason": "通报", "action": action}
 
-    answer = client.post(URL, {**given, **body})
+    answer = official_client.post(URL, {**given, **body})
 
     assert answer.status_code == 400
     assert words in answer.content.decode()
@@ -173,16 +175,9 @@ def test_the_refusal_is_in_chinese_by_default(official: Any) -> None:
     assert "请至少选择一个地区" in answer.content.decode()
 
 
-@pytest.mark.parametrize("role", ["driver", "dispatcher", "consignee", "staff"])
+@pytest.mark.parametrize("role", OTHER_ROLES)
 def test_every_other_role_is_refused(role: str, checkpoint: Any) -> None:
-    user = {
-        "driver": driver_user,
-        "dispatcher": dispatcher,
-        "consignee": consignee_user,
-        "staff": lambda: staff_user(checkpoint),
-    }[role]()
-    client = Client()
-    client.force_login(user)
+    client = signed_in_as(role, checkpoint)
 
     assert client.get(URL).status_code == 403
     body = {"regions": [JIEFANG], "risk_level": "high", "reason": "x", "action": "save"}

@@ -160,9 +160,9 @@ def test_it_reads_in_chunks_without_locks_or_writes(passes: Any, settings: Any) 
 
     assert preview.checked == 10
     statements = [q["sql"].upper() for q in queries]
-    # The policy and the check that its next version is free, the regions at risk, and 5
-    # chunks of 2 passes with their travel histories, then the empty chunk that ends it.
-    assert len(statements) == 3 + 5 * 2 + 1
+    # The policy, the regions at risk, and 5 chunks of 2 passes with their travel histories,
+    # then the empty chunk that ends it.
+    assert len(statements) == 2 + 5 * 2 + 1
     assert not [s for s in statements if "FOR UPDATE" in s]
     assert all(s.lstrip().startswith("SELECT") for s in statements)
 

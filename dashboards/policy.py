@@ -122,6 +122,9 @@ def _act(request: HttpRequest, current: Policy) -> HttpResponse:
         form.add_error(None, _("Change at least one setting: this version would be the same."))
         return _page(request, current, form, status=400)
     based_on = request.POST.get("based_on", "")
+    if action == "publish" and not based_on.isdigit():
+        form.add_error(None, _("Preview the new version before publishing it."))
+        return _page(request, current, form, status=400)
     if action == "publish" and based_on != str(current.version):
         return _stale(request, current, form)
     try:

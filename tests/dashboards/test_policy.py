@@ -177,6 +177,16 @@ def test_bad_input_is_a_400_with_its_message_and_publishes_nothing(
     assert {p.policy_version for p in Pass.objects.all()} == {1}
 
 
+def test_publishing_without_a_preview_is_refused(official_client: Client) -> None:
+    body = the_form(services.policy_current(), test_max_age_hours=72, note="甲")
+
+    answer = official_client.post(URL, {**body, "action": "publish"})
+
+    assert answer.status_code == 400
+    assert "Preview the new version before publishing it." in answer.content.decode()
+    assert Policy.objects.count() == 1
+
+
 @pytest.mark.parametrize("role", OTHER_ROLES)
 def test_every_other_role_is_refused(role: str, checkpoint: Any) -> None:
     client = signed_in_as(role, checkpoint)

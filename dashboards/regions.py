@@ -5,6 +5,7 @@ the history of risk changes with who, when and the level before and after."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
@@ -157,6 +158,20 @@ def _act(request: HttpRequest) -> HttpResponse:
     try:
         if action == "preview":
             return _preview(request, form, codes)
+        chosen = services.regions_chosen(codes, below=below)
+        seen = request.POST.get("seen", "")
+        if not seen:
+            form.add_error(None, _("Preview the change before saving it."))
+            return _page(request, form, status=400)
+        if seen != _seen(chosen):
+            messages.warning(
+                request,
+                _(
+                    "Some of these regions were changed by someone else after your preview. "
+                    "Nothing was saved: here is the preview again."
+                ),
+            )
+            return _preview(request, form, codes, status=409)
         done = services.regions_set_risk(
             actor=actor,
             codes=codes,
@@ -183,7 +198,17 @@ def _act(request: HttpRequest) -> HttpResponse:
     return redirect(request.get_full_path())
 
 
-def _preview(request: HttpRequest, form: RegionChangeForm, codes: list[str]) -> HttpResponse:
+def _seen(chosen: list[Region]) -> str:
+    """What a preview was made against, carried by its confirm form: the chosen regions' levels,
+    digested. Should another official change one of them meanwhile, the counts shown are no
+    longer what saving would do, and the official is shown them again instead."""
+    state = ";".join(f"{r.code}={r.risk_level}" for r in chosen)
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _preview(
+    request: HttpRequest, form: RegionChangeForm, codes: list[str], *, status: int = 200
+) -> HttpResponse:
     level = form.cleaned_data["risk_level"]
     chosen = services.regions_chosen(codes, below=form.cleaned_data["below"])
     changing = [r for r in chosen if r.risk_level != level]
@@ -197,5 +222,6 @@ def _preview(request: HttpRequest, form: RegionChangeForm, codes: list[str]) -> 
         "more": max(len(changing) - NAMED, 0),
         "unchanged_count": len(chosen) - len(changing),
         "result": colour_moves(result),
+        "seen": _seen(chosen),
     }
-    return _page(request, form, preview=preview)
+    return _page(request, form, preview=preview, status=status)

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from places.models import Region
 from tests.dashboards.conftest import OTHER_ROLES, signed_in_as
+from tests.factories import UserFactory
 from tests.lifecycle import bulk_passes, run_after_commit
+from trucks import services
 from trucks.models import Pass
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +39,18 @@ def passes(checkpoint: Any) -> list[Pass]:
 
 def listed(answer: Any) -> list[str]:
     return re.findall(r'data-region="(\d{6})"', answer.content.decode())
+
+
+def seen(preview: Any) -> str:
+    """What the preview's confirm form carries: the state it was made against."""
+    found = re.search(r'name="seen" value="(\w+)"', preview.content.decode())
+    assert found, "no confirm form"
+    return found.group(1)
+
+
+def previewed_and_saved(client: Client, body: dict[str, Any], url: str = URL) -> Any:
+    preview = client.post(url, {**body, "action": "preview"})
+    return client.post(url, {**body, "seen": seen(preview), "action": "save"})
 
 
 def test_the_url_is_named() -> None:
@@ -89,7 +103,9 @@ def test_an_official_previews_then_sets_a_city_high_and_sees_the_history(
     assert 'value="save"' in text
 
     with run_after_commit(django_capture_on_commit_callbacks):
-        saved = official_client.post(f"{URL}?q=4108", {**change, "action": "save"})
+        saved = official_client.post(
+            f"{URL}?q=4108", {**change, "seen": seen(preview), "action": "save"}
+        )
 
     assert saved.status_code == 302 and saved["Location"] == f"{URL}?q=4108"
     assert set(
@@ -110,9 +126,8 @@ def test_an_official_previews_then_sets_a_city_high_and_sees_the_history(
     assert f"and {counties - 5} more" in history
 
     # A later change of one county is an entry of its own, above.
-    official_client.post(
-        URL,
-        {"regions": [JIEFANG], "risk_level": "medium", "reason": "单独调整", "action": "save"},
+    previewed_and_saved(
+        official_client, {"regions": [JIEFANG], "risk_level": "medium", "reason": "单独调整"}
     )
     history = official_client.get(URL).content.decode().split("history-title")[-1]
     assert history.count('class="history-change"') == 2
@@ -121,14 +136,9 @@ def test_an_official_previews_then_sets_a_city_high_and_sees_the_history(
 
 
 def test_a_list_of_ticked_regions_is_set(official_client: Client) -> None:
-    answer = official_client.post(
-        URL,
-        {
-            "regions": [JIEFANG, ZHONGZHAN],
-            "risk_level": "medium",
-            "reason": "两区中风险",
-            "action": "save",
-        },
+    answer = previewed_and_saved(
+        official_client,
+        {"regions": [JIEFANG, ZHONGZHAN], "risk_level": "medium", "reason": "两区中风险"},
     )
 
     assert answer.status_code == 302
@@ -137,6 +147,44 @@ def test_a_list_of_ticked_regions_is_set(official_client: Client) -> None:
             "code", "risk_level"
         )
     ) == {JIAOZUO: "low", JIEFANG: "medium", ZHONGZHAN: "medium"}
+
+
+def test_saving_without_a_preview_is_refused(official_client: Client) -> None:
+    body = {"regions": [JIEFANG], "risk_level": "high", "reason": "通报", "action": "save"}
+
+    answer = official_client.post(URL, body)
+
+    assert answer.status_code == 400
+    assert "Preview the change before saving it." in answer.content.decode()
+    assert Region.objects.get(code=JIEFANG).risk_level == "low"
+
+
+def test_a_region_changed_after_the_preview_is_previewed_again(
+    official_client: Client, passes: list[Pass]
+) -> None:
+    body = {"regions": [JIAOZUO], "risk_level": "high", "reason": "通报", "below": "on"}
+    preview = official_client.post(URL, {**body, "action": "preview"})
+    # Another official sets one of its counties high meanwhile.
+    services.regions_set_risk(
+        actor=UserFactory(role="official"), codes=[ZHONGZHAN], risk_level="high", reason="先行"
+    )
+
+    answer = official_client.post(URL, {**body, "seen": seen(preview), "action": "save"})
+
+    assert answer.status_code == 409
+    text = answer.content.decode()
+    assert "changed by someone else after your preview" in text
+    # The preview again, against the levels now: 中站区 is high already.
+    counties = Region.objects.filter(code__startswith="4108").count()
+    assert f"{counties} regions would be set to High risk" in preview.content.decode()
+    assert f"{counties - 1} regions would be set to High risk" in text
+    assert "1 region chosen is already at that level." in text
+    assert Region.objects.get(code=JIAOZUO).risk_level == "low"
+    assert (
+        official_client.post(URL, {**body, "seen": seen(answer), "action": "save"}).status_code
+        == 302
+    )
+    assert Region.objects.get(code=JIAOZUO).risk_level == "high"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ have the colours the preview foretold."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -71,15 +72,13 @@ def test_a_policy_published_on_the_page_is_regraded_by_the_worker(
 def test_a_city_set_high_on_the_page_is_regraded_by_the_worker(
     celery_worker: Any, official_client: Client, passes: list[Pass]
 ) -> None:
+    body = {"regions": ["410800"], "risk_level": "high", "below": "on", "reason": "全域高风险"}
+    preview = official_client.post("/dashboard/regions/", {**body, "action": "preview"})
+    assert "2 of the 2 active passes concerned would change colour" in preview.content.decode()
+    found = re.search(r'name="seen" value="(\w+)"', preview.content.decode())
+    assert found
     saved = official_client.post(
-        "/dashboard/regions/",
-        {
-            "regions": ["410800"],
-            "risk_level": "high",
-            "below": "on",
-            "reason": "全域高风险",
-            "action": "save",
-        },
+        "/dashboard/regions/", {**body, "seen": found.group(1), "action": "save"}
     )
 
     assert saved.status_code == 302

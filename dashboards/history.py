@@ -35,7 +35,7 @@ class Change:
     reason: str
 
 
-def _shown(record: Any, name: str, show: Callable[[Any], str] | None = None) -> str:
+def shown(record: Any, name: str, show: Callable[[Any], str] | None = None) -> str:
     """A field's value as a reader sees it: the choice's label, not its code; a time in the
     city's zone to the minute; "—" for nothing; or as ``show`` words it."""
     field = record._meta.get_field(name)
@@ -55,14 +55,41 @@ def _shown(record: Any, name: str, show: Callable[[Any], str] | None = None) -> 
     return str(value)
 
 
-def who(user: Any) -> str:
-    """The name a change is shown with; "the system" for one no person made."""
+def person(user: Any) -> str:
+    """Who made a change, as the history names them; "the system" for no one."""
     return (user.get_full_name() or user.get_username()) if user else _("the system")
 
 
-def _label(model: type[models.Model], name: str) -> str:
+def label_of(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
+
+
+def differences(
+    before: Any | None,
+    after: Any,
+    fields: Sequence[str],
+    *,
+    model: type[models.Model] | None = None,
+    created: bool = False,
+    wording: Mapping[str, Callable[[Any], str]] | None = None,
+) -> tuple[FieldChange, ...]:
+    """The ``fields`` that differ between two states of one record (two rows of its history,
+    or two versions of a versioned row), each before and after in words (``wording`` words the
+    values of some fields: a list of codes as their labels). A creation (``created``, with
+    nothing before) lists the fields it set."""
+    model = model or type(after)
+    wording = wording or {}
+    out: list[FieldChange] = []
+    for name in fields:
+        show = wording.get(name)
+        after_value = shown(after, name, show)
+        before_value = shown(before, name, show) if before is not None else "—"
+        if before is None and created and after_value == "—":
+            continue
+        if before_value != after_value or (before is None and created):
+            out.append(FieldChange(label_of(model, name), before_value, after_value))
+    return tuple(out)
 
 
 def changes(
@@ -75,8 +102,7 @@ def changes(
     """The changes among ``records`` (historical rows, newest first, of one or many objects):
     each against the previous row of the same object, only the ``fields`` that differ; a
     creation lists the fields it set. ``subject`` names the object a row is about; ``wording``
-    words the values of some fields (a list of codes as their labels)."""
-    wording = wording or {}
+    words the values of some fields."""
     rows = list(records)
     previous: dict[Any, Any] = {}
     # Oldest first, to know each row's predecessor; then shown newest first.
@@ -86,26 +112,23 @@ def changes(
         previous[key] = record
     out: list[Change] = []
     for record in rows:
-        before = previous.get(record.history_id)
-        model = record.instance_type
-        shown: list[FieldChange] = []
-        for name in fields:
-            show = wording.get(name)
-            after_value = _shown(record, name, show)
-            before_value = _shown(before, name, show) if before is not None else "—"
-            if before is None and record.history_type == "+" and after_value == "—":
-                continue
-            if before_value != after_value or (before is None and record.history_type == "+"):
-                shown.append(FieldChange(_label(model, name), before_value, after_value))
-        if not shown and record.history_type == "~":
+        fields_changed = differences(
+            previous.get(record.history_id),
+            record,
+            fields,
+            model=record.instance_type,
+            created=record.history_type == "+",
+            wording=wording,
+        )
+        if not fields_changed and record.history_type == "~":
             continue
         out.append(
             Change(
                 when=record.history_date,
-                who=who(record.history_user),
+                who=person(record.history_user),
                 kind=record.history_type,
                 subject=str(subject(record)),
-                fields=tuple(shown),
+                fields=fields_changed,
                 reason=record.history_change_reason or "",
             )
         )
@@ -119,7 +142,7 @@ def sent_again(row: SentAgain, *, subject: str) -> Change:
     statuses = dict(OutboxStatus.choices)
     return Change(
         when=row.at,
-        who=who(row.by),
+        who=person(row.by),
         kind="~",
         subject=subject,
         fields=(

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from dashboards import alerts, lists, outbox, timeline, views, webhooks, whitelist
+from dashboards import alerts, lists, outbox, policy, regions, timeline, views, webhooks, whitelist
 
 app_name = "dashboards"
 
@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/charts/", views.dashboard_charts, name="charts"),
     path("dashboard/alerts/", alerts.alert_list, name="alerts"),
     path("dashboard/lists/", lists.lists, name="lists"),
+    path("dashboard/regions/", regions.region_list, name="regions"),
+    path("dashboard/policy/", policy.policy_page, name="policy"),
     path("dashboard/trips/<int:pk>/", timeline.trip_timeline, name="trip"),
     path("dashboard/whitelist/", whitelist.whitelist, name="whitelist"),
     path("dashboard/whitelist/new/", whitelist.whitelist_new, name="whitelist-new"),

@@ -5,6 +5,7 @@ which answers from the same selectors)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,8 @@ from dashboards import charts, selectors
 from dashboards.periods import Period, period_of
 from passcode_portal.errors import DomainError
 from places.models import Checkpoint, RiskLevel
+from trucks.lifecycle import Preview
+from trucks.models import Colour
 from trucks.roles import is_official
 
 REFRESH_SECONDS = 15
@@ -35,6 +38,20 @@ def query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+def colour_moves(result: Preview) -> dict[str, Any]:
+    """A preview's counts as the management pages show them: each move from one colour to
+    another with the colours' names, and how many passes were looked at."""
+    names = dict(Colour.choices)
+    return {
+        "checked": result.checked,
+        "changed": result.changed,
+        "moves": [
+            {"from": a, "from_label": names[a], "to": b, "to_label": names[b], "n": n}
+            for a, b, n in result.rows()
+        ],
+    }
 
 
 def _chosen(request: HttpRequest) -> tuple[Period, Checkpoint | None, str | None, int]:

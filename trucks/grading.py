@@ -68,6 +68,14 @@ def ancestor_codes(codes: Iterable[str]) -> set[str]:
     return out
 
 
+def topmost_codes(codes: Iterable[str]) -> list[str]:
+    """Those of ``codes`` not below another of them: a change to a province and its cities
+    concerns exactly the passes of the province, so one regrade (or one preview) of it covers
+    the rest."""
+    chosen = set(codes)
+    return sorted(c for c in chosen if not (ancestor_codes([c]) - {c}) & chosen)
+
+
 def grade(
     *,
     rules: Rules,

@@ -21,7 +21,9 @@ pass_revoked = Signal()
 passes_recoloured = Signal()
 # A policy version was published: ``policy``. Every active pass is to be regraded under it.
 policy_published = Signal()
-# An official changed a region's risk level: ``region``. Its passes are to be regraded.
+# An official changed a region's risk level: ``region``. Its passes are to be regraded. When
+# many regions change together, it is sent for the topmost of them only, whose passes include
+# those of the regions changed below it.
 region_risk_changed = Signal()
 # Closed trips lost their personal data: ``trip_ids``. Each receiver clears its own copies and
 # answers a mapping of what it cleared to how many rows (``{"notifications": 12}``).

@@ -27,17 +27,20 @@ def test_each_change_shows_who_when_and_the_field_before_and_after(regions: None
             subject=lambda record: record.code,
         )
 
+    # Regions are loaded in bulk with no history row: the first change records the level
+    # before it as the region's first row (a creation by the system), so it shows a "before".
     assert [(c.who, c.subject, c.kind) for c in shown] == [
         ("值班员", "410800", "~"),
         ("值班员", "410800", "~"),
+        ("the system", "410800", "+"),
     ]
-    newest, oldest = shown
+    newest, oldest, baseline = shown
     assert [(f.label, f.before, f.after) for f in newest.fields] == [
         ("risk level", "High risk", "Medium risk")
     ]
-    # Regions are loaded in bulk with no history row: the first change has no "before" to show.
-    assert [(f.before, f.after) for f in oldest.fields] == [("—", "High risk")]
-    assert newest.when >= oldest.when
+    assert [(f.before, f.after) for f in oldest.fields] == [("Low risk", "High risk")]
+    assert [(f.before, f.after) for f in baseline.fields] == [("—", "Low risk")]
+    assert newest.when >= oldest.when >= baseline.when
 
 
 def test_a_save_that_changes_none_of_the_fields_is_left_out(regions: None) -> None:
@@ -49,4 +52,4 @@ def test_a_save_that_changes_none_of_the_fields_is_left_out(regions: None) -> No
 
     shown = changes(Region.history.filter(code="410800"), fields=["risk_level"])
 
-    assert len(shown) == 1
+    assert [c.kind for c in shown] == ["~", "+"]  # the change, and the level before it

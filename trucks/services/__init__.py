@@ -16,9 +16,10 @@ from trucks.services.policy import (
     pass_window,
     policy_current,
     policy_current_cached,
+    policy_draft,
     policy_publish,
 )
-from trucks.services.regions import region_set_risk
+from trucks.services.regions import RiskSet, region_set_risk, regions_chosen, regions_set_risk
 from trucks.services.registration import (
     MAX_CO_RIDERS,
     MAX_TRAVEL_HISTORY,
@@ -47,6 +48,7 @@ __all__ = [
     "WHITELIST_REASON_MAX_LENGTH",
     "PersonData",
     "PriorityLanes",
+    "RiskSet",
     "TripData",
     "WhitelistData",
     "WhitelistMatch",
@@ -57,10 +59,13 @@ __all__ = [
     "pass_window",
     "policy_current",
     "policy_current_cached",
+    "policy_draft",
     "policy_publish",
     "priority_lane_at",
     "priority_lanes",
     "region_set_risk",
+    "regions_chosen",
+    "regions_set_risk",
     "trip_cancel",
     "trip_correct_plate",
     "trip_grade",

@@ -3,6 +3,7 @@ next one, and the pass window it sets."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,14 +51,10 @@ POLICY_FIELDS: tuple[str, ...] = tuple(
 )
 
 
-def policy_publish(*, actor: User | None, **fields: Any) -> Policy:
-    """Publish the next policy version: the one in force with ``fields`` changed (a version is
-    never edited; each pass records the version that graded it). Once it commits, a worker
-    regrades every active pass under it (``trucks.tasks.regrade_all``); should that
-    task be lost, the periodic sweep regrades passes graded under an older version. ``actor`` is
-    None only for the system itself (data loads)."""
-    if actor is not None and not is_official(actor):
-        raise PermissionDenied("not_allowed", _("Only officials change the policy."))
+def policy_draft(*, fields: Mapping[str, Any], current: Policy | None = None) -> Policy:
+    """The version after ``current`` (the one in force) with ``fields`` changed, checked as
+    publishing checks it, and not saved: what ``policy_publish`` saves, and what a preview of
+    it grades with (``trucks.lifecycle.preview``)."""
     unknown = sorted(set(fields) - set(POLICY_FIELDS))
     if unknown:
         raise DomainError(
@@ -65,20 +62,44 @@ def policy_publish(*, actor: User | None, **fields: Any) -> Policy:
             _("Some fields are not valid."),
             fields={name: [_("There is no such policy setting.")] for name in unknown},
         )
+    current = current or policy_current()
+    values = {name: getattr(current, name) for name in POLICY_FIELDS}
+    values.update(fields)
+    policy = Policy(version=current.version + 1, **values)
+    try:
+        # The version's uniqueness is the database's to check, when it is saved: two officials
+        # publishing at the same instant are told so (``policy_conflict``).
+        policy.full_clean(exclude=["created_by"], validate_unique=False)
+    except ValidationError as exc:
+        raise DomainError(
+            "validation_error", _("Some fields are not valid."), fields=exc.message_dict
+        ) from None
+    return policy
+
+
+def policy_publish(*, actor: User | None, based_on: int | None = None, **fields: Any) -> Policy:
+    """Publish the next policy version: the one in force with ``fields`` changed (a version is
+    never edited; each pass records the version that graded it). Once it commits, a worker
+    regrades every active pass under it (``trucks.tasks.regrade_all``); should that
+    task be lost, the periodic sweep regrades passes graded under an older version. ``actor`` is
+    None only for the system itself (data loads). ``based_on`` is the version the official saw
+    (and previewed against): another published since is refused, not silently built upon."""
+    if actor is not None and not is_official(actor):
+        raise PermissionDenied("not_allowed", _("Only officials change the policy."))
     with transaction.atomic():
         current = policy_current()
-        values = {name: getattr(current, name) for name in POLICY_FIELDS}
-        values.update(fields)
-        policy = Policy(
-            version=current.version + 1, created_by=actor, created_at=timezone.now(), **values
-        )
-        try:
-            # Also refuses a version another official published at the same instant.
-            policy.full_clean(exclude=["created_by"])
-        except ValidationError as exc:
+        if based_on is not None and current.version != based_on:
             raise DomainError(
-                "validation_error", _("Some fields are not valid."), fields=exc.message_dict
-            ) from None
+                "policy_stale",
+                _(
+                    "Version %(version)d was published after you looked; "
+                    "check your changes against it and try again."
+                )
+                % {"version": current.version},
+                status=409,
+            )
+        policy = policy_draft(fields=fields, current=current)
+        policy.created_by, policy.created_at = actor, timezone.now()
         try:
             with transaction.atomic():
                 policy.save()

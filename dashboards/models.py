@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from places.models import Checkpoint
@@ -23,7 +24,7 @@ class Export(models.Model):
         XLSX = "xlsx", "Excel (xlsx)"
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
+        QUEUED = "queued", pgettext_lazy("export status", "Queued")
         RUNNING = "running", _("Being built")
         DONE = "done", _("Ready")
         FAILED = "failed", _("Failed")

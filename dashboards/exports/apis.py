@@ -46,9 +46,7 @@ class ExportSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=Export.Kind.choices)
     format = serializers.ChoiceField(choices=Export.Format.choices)
     to = serializers.DateField(source="last_day")
-    checkpoint: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, allow_null=True
-    )
+    checkpoint = serializers.SerializerMethodField()
     rows = serializers.IntegerField(source="rows_total", allow_null=True)
     rows_done = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -58,6 +56,11 @@ class ExportSerializer(serializers.Serializer[Any]):
 
     def get_fields(self) -> dict[str, Any]:
         return {"from": serializers.DateField(source="first_day"), **super().get_fields()}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_checkpoint(self, export: Export) -> str | None:
+        """The checkpoint's code; null for all checkpoints."""
+        return export.checkpoint.code if export.checkpoint is not None else None
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_download(self, export: Export) -> str | None:

@@ -106,6 +106,7 @@ def _page(
             "formats": Export.Format.choices,
             "checkpoints": Checkpoint.objects.filter(active=True).order_by("code"),
             "immediate_rows": f"{settings.EXPORTS_IMMEDIATE_MAX_ROWS:,}",
+            "keep_hours": settings.EXPORTS_KEEP_HOURS,
             "poll_seconds": POLL_SECONDS,
             "texts": {
                 "statuses": {value: str(label) for value, label in Export.Status.choices},

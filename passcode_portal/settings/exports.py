@@ -5,7 +5,7 @@ export is built by a worker instead of downloaded at once."""
 from __future__ import annotations
 
 from passcode_portal.env import envint, envstr
-from passcode_portal.settings.base import CELERY_BEAT_SCHEDULE, VAR_DIR
+from passcode_portal.settings.base import CELERY_BEAT_SCHEDULE, SPECTACULAR_SETTINGS, VAR_DIR
 
 # A folder of its own, never under a served URL: a file is handed out only by the download view,
 # to the official who asked for it and to administrators.
@@ -25,4 +25,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "options": {"expires": 600.0},
     },
+}
+
+# The exports API's "kind" (trips or scans) is not the kind of a checkpoint or an alert: its own
+# name in the OpenAPI schema.
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,
+    "ENUM_NAME_OVERRIDES": {"ExportKindEnum": "dashboards.models.Export.Kind"},
 }

@@ -20,7 +20,9 @@ from tests.checkpoints.scanning import pass_of
 from tests.factories import (
     CheckpointFactory,
     CompanyFactory,
+    consignee_user,
     dispatcher,
+    driver_user,
     make_trip,
     staff_user,
     valid_id_number,
@@ -96,6 +98,17 @@ def make_rows() -> Rows:
         **scan,
     )
     return Rows(a, b, trip, staff)
+
+
+def other_role(role: str, rows: Rows) -> User:
+    """A user of a role that exports are not for."""
+    make = {
+        "driver": driver_user,
+        "dispatcher": dispatcher,
+        "consignee": consignee_user,
+        "staff": lambda: staff_user(rows.a),
+    }
+    return make[role]()  # type: ignore[no-any-return]
 
 
 TRIP_HEADERS = [

@@ -21,12 +21,13 @@ from tests.dashboards.exporting import (
     TRIP_HEADERS,
     Rows,
     local,
+    other_role,
     read_csv,
     read_xlsx,
     scan_rows,
     trip_row,
 )
-from tests.factories import UserFactory, consignee_user, dispatcher, driver_user, staff_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 PAGE = "/dashboard/exports/"
@@ -91,8 +92,8 @@ def test_headers_and_words_are_in_the_officials_language(rows: Rows) -> None:
     client = Client()  # no Accept-Language: Simplified Chinese, the default
     client.force_login(UserFactory(role="official"))
     table = read_csv(content(ask(client)))
-    assert table[0][:6] == ["扫码时间", "卡口编码", "卡口", "方向", "结论", "原因"]
-    assert table[1][3:6] == ["入城", "放行", "有效"]
+    assert table[0][:6] == ["扫码时间", "卡口编码", "卡口", "进出方向", "核验结果", "理由"]
+    assert table[1][3:6] == ["进城", "准予通行", "有效"]
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+86 138", "-2", "@SUM(A1)", "\tx", "\rx"], ids=repr)
@@ -204,12 +205,7 @@ def test_excel_beyond_its_last_row_is_refused_for_csv(
 
 @pytest.mark.parametrize("role", ["driver", "dispatcher", "consignee", "staff"])
 def test_every_other_role_is_refused(rows: Rows, role: str) -> None:
-    user = {
-        "driver": driver_user,
-        "dispatcher": dispatcher,
-        "consignee": consignee_user,
-        "staff": lambda: staff_user(rows.a),
-    }[role]()
+    user = other_role(role, rows)
     client = Client()
     client.force_login(user)
     assert client.get(PAGE).status_code == 403

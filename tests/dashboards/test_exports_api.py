@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from dashboards.exports import files, services
 from dashboards.models import Export
-from tests.dashboards.exporting import DAY, SCAN_HEADERS, Rows, read_csv, scan_rows
-from tests.factories import UserFactory, consignee_user, dispatcher, driver_user, staff_user
+from tests.dashboards.exporting import DAY, SCAN_HEADERS, Rows, other_role, read_csv, scan_rows
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/exports/"
@@ -74,12 +74,7 @@ def test_only_the_official_who_asked_and_admins_see_it(rows: Rows) -> None:
 @pytest.mark.parametrize("role", ["driver", "dispatcher", "consignee", "staff"])
 def test_every_other_role_is_refused(rows: Rows, role: str) -> None:
     export = client_of(UserFactory(role="official")).post(URL, body(), format="json").json()
-    user = {
-        "driver": driver_user,
-        "dispatcher": dispatcher,
-        "consignee": consignee_user,
-        "staff": lambda: staff_user(rows.a),
-    }[role]()
+    user = other_role(role, rows)
     client = client_of(user)
     assert client.post(URL, body(), format="json").status_code == 403
     assert client.get(f"{URL}{export['id']}/").status_code == 403
@@ -126,5 +121,5 @@ def test_excel_beyond_its_last_row_is_refused_in_the_users_language(
     chinese = APIClient()
     chinese.force_authenticate(user)
     words = chinese.post(URL, body(format="xlsx"), format="json").json()["detail"]
-    assert "CSV" in words and "Excel" in words and "Choose" not in words
+    assert words.startswith("本次导出共 3 行，超过 Excel 工作表的上限") and "改用 CSV" in words
     assert Export.objects.count() == 0

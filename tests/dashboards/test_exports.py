@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from dashboards.exports import columns, files, services
 from dashboards.models import Export
+from passcode_portal.celery import app
 from tests.dashboards.exporting import (
     DAY,
     SCAN_HEADERS,
@@ -213,3 +215,15 @@ def test_every_other_role_is_refused(rows: Rows, role: str) -> None:
     assert Export.objects.count() == 0
     anonymous = Client().get(PAGE)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+
+
+def test_beat_sweeps_the_exports_every_ten_minutes() -> None:
+    app.loader.import_default_modules()  # what a worker does: autodiscovery of <app>.tasks
+    scheduled = {entry["task"]: entry for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    entry = scheduled["dashboards.tasks.sweep_exports"]
+    assert entry["schedule"] == 600.0 and entry["options"]["expires"] <= 600.0
+    for name in ("dashboards.tasks.sweep_exports", "dashboards.tasks.build_export"):
+        task = app.tasks[name]
+        assert task.acks_late and task.max_retries and task.time_limit
+    # A build outlasts the default task limit: a year of scans takes minutes.
+    assert app.tasks["dashboards.tasks.build_export"].time_limit == services.BUILD_TIME_LIMIT

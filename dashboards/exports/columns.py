@@ -42,40 +42,58 @@ def safe(value: Value) -> Value:
     return value
 
 
-def _local(value: datetime | None) -> datetime | None:
-    """The time on the deployment's clock, without its zone (spreadsheets hold none)."""
-    return timezone.localtime(value).replace(tzinfo=None) if value is not None else None
+Reader = Callable[[Mapping[str, Any]], Value]
 
 
 @dataclass(frozen=True)
 class Column:
+    """A column's header, and how to make its cell's reader when an export starts: words and
+    the clock's zone are looked up then, once, not for each of a million cells (a translation
+    looked up per cell was most of an export's time)."""
+
     header: Promise
-    value: Callable[[Mapping[str, Any]], Value]
+    reader: Callable[[], Reader]
 
 
-def _field(name: str) -> Callable[[Mapping[str, Any]], Value]:
-    return lambda row: row[name] if row[name] != "" else None
+def _field(name: str) -> Callable[[], Reader]:
+    return lambda: lambda row: row[name] if row[name] != "" else None
 
 
-def _time(name: str) -> Callable[[Mapping[str, Any]], Value]:
-    return lambda row: _local(row[name])
+def _time(name: str) -> Callable[[], Reader]:
+    """The time on the deployment's clock, without its zone (spreadsheets hold none)."""
+
+    def reader() -> Reader:
+        zone = timezone.get_current_timezone()
+        return lambda row: (
+            row[name].astimezone(zone).replace(tzinfo=None) if row[name] is not None else None
+        )
+
+    return reader
 
 
-def _label(name: str, choices: list[tuple[str, Any]]) -> Callable[[Mapping[str, Any]], Value]:
-    """The choice's words rather than its code, read when the row is (in the language then in
-    force, the requester's)."""
-    labels = dict(choices)
-    return lambda row: str(labels.get(row[name], row[name])) if row[name] else None
+def _words(choices: list[tuple[str, Any]]) -> dict[str, str]:
+    """Each choice's words for its code, in the language in force."""
+    return {code: str(label) for code, label in choices}
 
 
-def _warnings(row: Mapping[str, Any]) -> Value:
-    labels = dict(Warning.choices)
-    return "; ".join(str(labels.get(code, code)) for code in row["warnings"] or []) or None
+def _label(name: str, choices: list[tuple[str, Any]]) -> Callable[[], Reader]:
+    """The choice's words rather than its code."""
+
+    def reader() -> Reader:
+        words = _words(choices)
+        return lambda row: words.get(row[name], row[name]) if row[name] else None
+
+    return reader
 
 
-def _plate(row: Mapping[str, Any]) -> Value:
+def _warnings() -> Reader:
+    words = _words(Warning.choices)
+    return lambda row: "; ".join(words.get(code, code) for code in row["warnings"] or []) or None
+
+
+def _plate() -> Reader:
     """The registered plate; for a scan of no known pass, the plate staff typed, if any."""
-    return row["trip__vehicle__plate"] or row["observed_plate"] or None
+    return lambda row: row["trip__vehicle__plate"] or row["observed_plate"] or None
 
 
 @dataclass(frozen=True)
@@ -96,9 +114,10 @@ class Table:
 
     def rows(self, period: Period, checkpoint: Checkpoint | None) -> Iterator[list[Value]]:
         """Each row's cells in the columns' order, guarded against formulas."""
+        readers = [column.reader() for column in self.columns]
         values = self.queryset(period, checkpoint).values(*self.fields)
         for row in values.iterator(chunk_size=CHUNK):
-            yield [safe(column.value(row)) for column in self.columns]
+            yield [safe(read(row)) for read in readers]
 
 
 TRIPS = Table(

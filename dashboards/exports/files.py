@@ -39,7 +39,7 @@ def _csv_cell(value: Value) -> str | int:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat(sep=" ", timespec="seconds")
     return value
 
 

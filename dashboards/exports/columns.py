@@ -10,7 +10,7 @@ millions of rows keeps constant memory and starts at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,7 +112,9 @@ class Table:
     def count(self, period: Period, checkpoint: Checkpoint | None) -> int:
         return self.rows_of(period, checkpoint).count()
 
-    def rows(self, period: Period, checkpoint: Checkpoint | None) -> Iterator[list[Value]]:
+    def rows(
+        self, period: Period, checkpoint: Checkpoint | None
+    ) -> Generator[list[Value], None, None]:
         """Each row's cells in the columns' order, guarded against formulas."""
         readers = [column.reader() for column in self.columns]
         values = self.queryset(period, checkpoint).values(*self.fields)

@@ -77,9 +77,13 @@ def write_xlsx(
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])  # Excel's limit on a sheet's name
     sheet.append(list(headers))
-    for row in rows:
-        sheet.append([_xlsx_cell(value) for value in row])
-    book.save(target)
+    try:
+        for row in rows:
+            sheet.append([_xlsx_cell(value) for value in row])
+    finally:
+        # Saved even when the rows fail: that moves the sheet's temporary file in and deletes
+        # it; the caller deletes a file left half written.
+        book.save(target)
 
 
 def write_file(

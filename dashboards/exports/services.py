@@ -204,12 +204,14 @@ def export_build(*, export_id: int) -> Export | None:
         with translation.override(export.language):
             total = table.count(period, export.checkpoint)
             Export.objects.filter(pk=export.pk).update(rows_total=total, file_name=export.file_name)
-            rows: Iterable[list[Value]] = _progressing(
-                table.rows(period, export.checkpoint), export
-            )
+            source = table.rows(period, export.checkpoint)
+            rows: Iterable[list[Value]] = _progressing(source, export)
             if export.format == Export.Format.XLSX:
                 rows = _within_excel(rows)
-            files.write_file(path, export.format, _title(export.kind), table.headers(), rows)
+            try:
+                files.write_file(path, export.format, _title(export.kind), table.headers(), rows)
+            finally:
+                source.close()  # the database cursor, at once, however the writing ended
     except OperationalError:
         # The database went away: queued again for the task's retry, the partial file gone.
         _remove(path)
@@ -217,7 +219,10 @@ def export_build(*, export_id: int) -> Export | None:
         raise
     except Exception as exc:
         _remove(path)
-        logger.exception("Export %s failed.", export.pk)
+        if isinstance(exc, DomainError):
+            logger.warning("Export %s refused: %s", export.pk, exc)
+        else:
+            logger.exception("Export %s failed.", export.pk)
         with translation.override(export.language):
             message = exc.message if isinstance(exc, DomainError) else _("The export failed.")
         return _finish(export, Export.Status.FAILED, error=str(message)[:500])

@@ -7,6 +7,7 @@ every other role is refused."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -227,3 +228,26 @@ def test_beat_sweeps_the_exports_every_ten_minutes() -> None:
         assert task.acks_late and task.max_retries and task.time_limit
     # A build outlasts the default task limit: a year of scans takes minutes.
     assert app.tasks["dashboards.tasks.build_export"].time_limit == services.BUILD_TIME_LIMIT
+
+
+def test_csv_sends_its_header_before_reading_any_row() -> None:
+    def rows() -> Any:
+        raise AssertionError("no row may be read before the first piece is sent")
+        yield  # a generator
+
+    first = next(files.csv_chunks(["甲", "乙"], rows()))
+    assert first == "\ufeff甲,乙\r\n".encode()
+
+
+def test_a_build_that_outgrows_excel_fails_plainly_and_leaves_no_file(
+    rows: Rows, official: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ask(official, background="1", format="xlsx")
+    export = Export.objects.get()
+    # Scans recorded since it was asked for take it past the sheet's last row.
+    monkeypatch.setattr(files, "XLSX_MAX_ROWS", 3)
+    services.export_build(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.status == "failed"
+    assert export.error == "More rows than an Excel sheet holds: use CSV."
+    assert export.file_name == "" and not any(Path(settings.EXPORTS_DIR).iterdir())

@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DashboardsConfig(AppConfig):
-    """The officials' side: figures of the day or a date range, on the page and through the API.
-    The top of the apps: it reads every app below it, and nothing imports it."""
+    """The officials' side: figures of the day or a date range, on the page and through the API,
+    and exports. The top of the apps: it reads every app below it, and nothing imports it."""
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "dashboards"

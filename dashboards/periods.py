@@ -58,8 +58,9 @@ def _day(value: str | None, field: str) -> date | None:
         ) from None
 
 
-def period_of(first: str | None, last: str | None) -> Period:
-    """The period ``first`` to ``last``; either one alone is a single day, neither is today."""
+def period_of(first: str | None, last: str | None, *, too_long: str | None = None) -> Period:
+    """The period ``first`` to ``last``; either one alone is a single day, neither is today.
+    ``too_long`` words the refusal of more than MAX_DAYS for the caller (an export's)."""
     start, end = _day(first, "from"), _day(last, "to")
     start = start or end or today()
     end = end or start
@@ -67,7 +68,7 @@ def period_of(first: str | None, last: str | None) -> Period:
         message = _("The end date is before the start date.")
         raise DomainError("invalid", message, status=400, fields={"to": [message]})
     if (end - start).days >= MAX_DAYS:
-        message = _("Choose at most %(days)d days; exports cover longer periods.") % {
+        message = too_long or _("Choose at most %(days)d days; exports cover longer periods.") % {
             "days": MAX_DAYS
         }
         raise DomainError("invalid", message, status=400, fields={"to": [message]})

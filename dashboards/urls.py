@@ -1,6 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from dashboards import alerts, lists, outbox, policy, regions, timeline, views, webhooks, whitelist
+from dashboards.exports import views as exports
 
 app_name = "dashboards"
 
@@ -11,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/lists/", lists.lists, name="lists"),
     path("dashboard/regions/", regions.region_list, name="regions"),
     path("dashboard/policy/", policy.policy_page, name="policy"),
+    path("dashboard/exports/", exports.exports_page, name="exports"),
     path("dashboard/trips/<int:pk>/", timeline.trip_timeline, name="trip"),
     path("dashboard/whitelist/", whitelist.whitelist, name="whitelist"),
     path("dashboard/whitelist/new/", whitelist.whitelist_new, name="whitelist-new"),

@@ -8,6 +8,7 @@ from django.core.management.utils import get_random_secret_key
 
 from passcode_portal.settings.base import *  # noqa: F403
 from passcode_portal.settings.base import VAR_DIR
+from passcode_portal.settings.exports import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -17,6 +18,7 @@ SECRET_KEY = get_random_secret_key()
 PASS_SIGNING_KEY = "1:" + base64.b64encode(os.urandom(32)).decode()
 PASS_DEV_KEY_PATH = VAR_DIR / "keys" / "pass-signing-test.key"
 CELERY_TASK_ALWAYS_EAGER = False
+EXPORTS_DIR = str(VAR_DIR / "exports-test")
 DEBUG = False
 
 # Connections opened by threads in tests (the live server, concurrency tests) must close when the

@@ -1,13 +1,15 @@
 """What the management pages' tests share: an official signed in (pages in English, for the
-assertions' words), and a user of every other role, each to be refused."""
+assertions' words), a user of every other role, each to be refused, and the export tests' rows."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from tests.dashboards.exporting import Rows, make_rows
 from tests.factories import UserFactory, consignee_user, dispatcher, driver_user, staff_user
 
 OTHER_ROLES = ["driver", "dispatcher", "consignee", "staff"]
@@ -36,3 +38,11 @@ def signed_in_as(role: str, checkpoint: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def rows(regions: None, settings: Any, tmp_path: Path) -> Rows:
+    """The export tests' rows (``tests.dashboards.exporting``), files written to a fresh
+    folder."""
+    settings.EXPORTS_DIR = str(tmp_path / "exports")
+    return make_rows()

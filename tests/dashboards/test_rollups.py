@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from checkpoints import services as checkpoint_services
 from checkpoints.models import ScanEvent, WalkIn
-from dashboards import charts, rollups, selectors
+from dashboards import charts, rollups, selectors, tasks
 from dashboards.models import OriginDay, PassDay, ScanDay, ScanHour, TripDay, WalkInDay
 from places.models import Region, StaffAssignment
 from tests.dashboards.test_overview import scan, today, today_at, world
@@ -271,4 +271,17 @@ def test_many_keys_are_added_in_several_statements(
 
     assert ScanDay.objects.count() > 2
     assert summed(ScanDay) == ScanEvent.objects.count()
+    assert figures_now() == before
+
+
+@AS_RECORDED
+def test_the_beat_counts_the_figures_every_30_seconds(world: dict[str, Any], settings: Any) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["count-figures"]
+    assert (entry["task"], entry["schedule"]) == ("dashboards.tasks.count_figures", 30.0)
+    before = figures_now()
+
+    assert tasks.count_figures.apply().get() == sum(
+        model.objects.count() for model in (ScanEvent, WalkIn, Trip, Pass)
+    )
+    assert tasks.count_figures.apply().get() == 0
     assert figures_now() == before

@@ -10,8 +10,7 @@ import hmac
 import http.server
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -33,22 +32,11 @@ from tests.factories import (
     make_trip,
     staff_user,
 )
+from tests.integration.waiting import wait_for
 from trucks.models import Driver, Pass
 from trucks.services import pass_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 45) -> Any:
-    """Poll until the worker has done its part: the worker runs in other threads and takes
-    tasks from a real broker, so the test waits for an outcome, bounded, rather than a time."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("the worker did not get there in time")
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):

@@ -35,6 +35,7 @@ PREVIOUS = {
     "notifications": None,
     "handover": None,
     "demo": None,
+    # The previous layout had no dashboards tables.
     "dashboards": None,
 }
 # (app then, model) of every model whose home moved.

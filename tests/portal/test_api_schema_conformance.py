@@ -24,11 +24,13 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from django.contrib.auth.models import User
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -40,6 +42,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from checkpoints import services as checkpoint_services
 from checkpoints.models import Direction, WalkIn
+from dashboards.exports import services as exports
 from handover import events, subscriptions
 from passcode_portal.wsgi import application
 from places.models import Checkpoint, StaffAssignment
@@ -86,6 +89,9 @@ OWNERS = {
     "GET /api/v1/checkpoints/": "staff",
     "GET /api/v1/stats/overview/": "official",
     "GET /api/v1/stats/hourly/": "official",
+    "POST /api/v1/exports/": "official",
+    "GET /api/v1/exports/{id}/": "official",
+    "GET /api/v1/exports/{id}/download/": "official",
 }
 # Property-based cases per operation and role. Each draws from three sources (valid inputs,
 # invalid inputs, real ids in the path), so this is a handful of each.
@@ -128,6 +134,7 @@ class World:
             ("/passes/", "pass"),
             ("/scans/", "scan"),
             ("/webhooks/", "subscription"),
+            ("/exports/", "export"),
         ):
             if prefix + "{id}" in path:
                 values["id"] = self.ids[name]
@@ -141,7 +148,9 @@ class World:
 
 
 @pytest.fixture
-def world(checkpoint: Checkpoint, monkeypatch: pytest.MonkeyPatch) -> World:
+def world(
+    checkpoint: Checkpoint, monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path
+) -> World:
     # The token endpoint's rate limit would answer most cases before its validation does; the
     # limit has tests of its own (tests/portal/test_api_auth.py).
     rates = {**ScopedRateThrottle.THROTTLE_RATES, "auth": "100000/min"}
@@ -190,6 +199,11 @@ def world(checkpoint: Checkpoint, monkeypatch: pytest.MonkeyPatch) -> World:
         event_types=["trip.entered"],
     )
     events.emit(event="trip.entered", trip=trips[0], key=f"entered-{trips[0].pk}")
+    today = timezone.localdate().isoformat()
+    spec = exports.export_spec(kind="scans", format="csv", first=today, last=today, checkpoint="")
+    export = exports.export_queue(actor=users["official"], spec=spec)
+    settings.EXPORTS_DIR = str(tmp_path)
+    exports.export_build(export_id=export.pk)  # built, so its download answers with the file
     return World(
         checkpoint=checkpoint,
         keys={role: Token.objects.create(user=user).key for role, user in users.items()},
@@ -199,6 +213,7 @@ def world(checkpoint: Checkpoint, monkeypatch: pytest.MonkeyPatch) -> World:
             "scan": scans,
             "subscription": [subscription.pk],
             "delivery": list(subscription.deliveries.values_list("pk", flat=True)),
+            "export": [export.pk],
         },
     )
 

@@ -3,8 +3,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from dashboards import outbox
-
 
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers and docker-compose: the process answers."""
@@ -26,16 +24,5 @@ urlpatterns = [
     path("api/v1/", include("dashboards.api_urls")),
     path("checkpoints/", include("checkpoints.urls")),
     path("", include("dashboards.urls")),
-    # The officials' outbox page is the command centre's (dashboards:notifications); it keeps
-    # the name it was first given, which links already use.
-    path(
-        "",
-        include(
-            (
-                [path("officials/notifications/", outbox.notification_list, name="list")],
-                "notifications",
-            )
-        ),
-    ),
     path("", include("trucks.urls")),
 ]

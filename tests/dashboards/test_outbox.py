@@ -41,7 +41,6 @@ def listed(answer: Any) -> set[int]:
 
 def test_the_page_is_the_command_centres() -> None:
     assert reverse("dashboards:notifications") == URL
-    assert reverse("notifications:list") == URL
 
 
 def test_it_filters_by_channel_message_and_state(official: Any) -> None:

@@ -50,7 +50,7 @@ def official() -> Any:
 
 
 def test_the_url_is_named() -> None:
-    assert reverse("notifications:list") == URL
+    assert reverse("dashboards:notifications") == URL
 
 
 def test_anonymous_visitors_are_sent_to_sign_in() -> None:

@@ -244,7 +244,25 @@ def _measure(names: dict[str, str]) -> dict[str, dict[str, Any]]:
 
         return get
 
+    yesterday = (today - timedelta(days=1)).isoformat()
+    export = {"kind": "scans", "format": "csv", "from": yesterday, "to": yesterday}
+
+    def export_first_rows(client: Any) -> None:
+        response = client.post("/dashboard/exports/", export)
+        assert response.status_code == 200 and response.streaming, response.status_code
+        chunks = iter(response.streaming_content)
+        next(chunks)  # the header, sent before any row is read
+        assert b"\n" in next(chunks)  # the first rows
+        response.close()
+
+    def export_whole_day(client: Any) -> None:
+        response = client.post("/dashboard/exports/", export)
+        assert response.status_code == 200 and response.streaming, response.status_code
+        assert sum(chunk.count(b"\n") for chunk in response.streaming_content) > 1
+
     calls = {label: getter(url) for label, url in urls.items()}
+    calls["scan export of a day (CSV): first rows"] = export_first_rows
+    calls["scan export of a day (CSV): whole day"] = export_whole_day
     calls["floor: one row by key"] = floor
     out: dict[str, dict[str, Any]] = {size: {} for size in names}
     for label, call in calls.items():

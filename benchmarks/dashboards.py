@@ -169,6 +169,10 @@ def _fill(scale: float) -> dict[str, Any]:
                 "cutoff": "now() - interval '1 day'",
             }
         )
+    with connection.cursor() as cursor:
+        # What autovacuum does in a database that filled over time: the visibility map set and
+        # the BRIN index on the scan time summarised (a day's export finds its pages by it).
+        cursor.execute("VACUUM ANALYZE")
     counts["fill_seconds"] = round(time.perf_counter() - started, 1)
     return counts
 

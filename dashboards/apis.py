@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from checkpoints.selectors import checkpoint_by_code
 from dashboards import selectors
-from dashboards.periods import period_of
+from dashboards.periods import one_day, period_of
 from passcode_portal.api import ErrorSerializer
 from places.models import Checkpoint
 from trucks.roles import is_official
@@ -124,7 +124,6 @@ class StatsHourlyApi(APIView):
         description="Entries and exits of a day in each of its 24 hours.",
     )
     def get(self, request: Request) -> Response:
-        day = request.query_params.get("date")
-        period = period_of(day, day)
-        body = selectors.hourly(period.first, _checkpoint(request))
+        day = one_day(request.query_params.get("date"))
+        body = selectors.hourly(day, _checkpoint(request))
         return Response(HourlySerializer(body).data)

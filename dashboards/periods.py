@@ -44,6 +44,11 @@ def day_or_none(value: str | None) -> date | None:
         return None
 
 
+def one_day(value: str | None) -> date:
+    """The day ``value`` names (YYYY-MM-DD), today without one; a refusal naming ``date``."""
+    return _day(value, "date") or today()
+
+
 def _day(value: str | None, field: str) -> date | None:
     if value is None or value == "":
         return None

@@ -275,6 +275,17 @@ def test_bad_dates_are_refused_in_the_users_language(
     assert english in shown.content.decode()
 
 
+def test_a_bad_hourly_date_is_refused_under_its_own_name(world: dict[str, Any]) -> None:
+    api = APIClient()
+    api.force_authenticate(world["official"])
+
+    answer = api.get("/api/v1/stats/hourly/", {"date": "2026-02-30"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answer.status_code == 400
+    assert list(answer.json()["fields"]) == ["date"]
+    assert api.get("/api/v1/stats/hourly/", {"date": "2026-02-28"}).json()["date"] == "2026-02-28"
+
+
 def test_an_unknown_checkpoint_is_absent(world: dict[str, Any]) -> None:
     api = APIClient()
     api.force_authenticate(world["official"])

@@ -14,5 +14,7 @@ trip_arrived = Signal()
 # ("arrival" or "exit"), ``at`` (the alerts' time). Only the alerts this run created.
 trips_overdue = Signal()
 
-# A supervisor overrode a refusal: ``scan`` (its row locked, with the override set).
-scan_overridden = Signal()
+# A recorded scan now counts as something else: a supervisor overrode its refusal, or staff
+# confirmed a plate other than the registered one. ``scan`` (its row locked, changed) and
+# ``before`` (its ``verdict``, ``reason`` and ``overridden`` before the change).
+scan_reclassified = Signal()

@@ -10,10 +10,10 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, F, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
-from dashboards.rollups import Rollup
+from dashboards.rollups import Rollup, keyed
 
 
 def totals(
@@ -30,7 +30,6 @@ def totals(
     two parts of the union would not otherwise read alike: an hour as the hour of the day, say."""
     read_as = read_as or {}
     names = [f"k_{name}" for name in keys]
-    own = rollup.keys()
     summed = (
         rollup.model._default_manager.filter(rollups)
         .annotate(**{f"k_{n}": read_as[n][0] if n in read_as else F(n) for n in keys})
@@ -38,12 +37,11 @@ def totals(
         .annotate(c=Cast(Sum("n"), BigIntegerField()))
         .order_by()
     )
-    fresh = (
-        rows.filter(counted=False)
-        .annotate(**{f"k_{n}": read_as[n][1] if n in read_as else own[n] for n in keys})
-        .values(*names)
-        .annotate(c=Count("pk"))
-        .order_by()
+    fresh = keyed(
+        rollup,
+        rows.filter(counted=False),
+        keys,
+        {name: sides[1] for name, sides in read_as.items()},
     )
     out: Counter[tuple[Any, ...]] = Counter()
     for row in summed.union(fresh, all=True):

@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from checkpoints.models import Alert, Reason, ScanEvent
+from dashboards import selectors
 from dashboards.periods import Period, day_or_none
 from dashboards.views import official_only, query_without_page
 from places.models import Checkpoint
@@ -25,13 +26,12 @@ from trucks.validators import normalise_plate
 
 ROWS_PER_PAGE = 50
 LISTS = ("overdue", "red_code", "overrides")
-_OVERDUE = (Alert.Kind.OVERDUE_ARRIVAL, Alert.Kind.OVERDUE_EXIT)
 
 
 def _rows(name: str, checkpoint: str, day: date | None) -> QuerySet[Any]:
     if name == "overdue":
         rows: QuerySet[Any] = Alert.objects.filter(
-            kind__in=_OVERDUE,
+            kind__in=selectors.OVERDUE,
             resolved_at__isnull=True,
             trip__status__in=(TripStatus.INSIDE, TripStatus.ARRIVED),
         ).select_related("trip__vehicle", "trip__driver", "trip__company", "checkpoint")

@@ -22,23 +22,30 @@ from simple_history.models import HistoricalRecords
 from places.models import Checkpoint, Region
 
 
-def _checkpoint() -> models.ForeignKey[Checkpoint]:
-    return models.ForeignKey(
+class Tally(models.Model):
+    """A count at a checkpoint, under the keys of the roll-up that subclasses it."""
+
+    checkpoint = models.ForeignKey(
         Checkpoint, verbose_name=_("checkpoint"), on_delete=models.CASCADE, related_name="+"
     )
+    n = models.BigIntegerField(_("count"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}: {self.n}"
 
 
-class ScanDay(models.Model):
+class ScanDay(Tally):
     """Scans of a day (in the deployment's time zone) at a checkpoint."""
 
     day = models.DateField(_("day"))
-    checkpoint = _checkpoint()
     direction = models.CharField(_("direction"), max_length=3)
     verdict = models.CharField(_("verdict"), max_length=16)
     reason = models.CharField(_("reason"), max_length=20)
     overridden = models.BooleanField(_("overridden"))
     with_pass = models.BooleanField(_("with a pass"))
-    n = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("scans of a day")
@@ -57,19 +64,14 @@ class ScanDay(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}: {self.n}"
 
-
-class ScanHour(models.Model):
+class ScanHour(Tally):
     """Scans of an hour (its start, in the deployment's time zone) at a checkpoint, admitted or
     not: what the hourly charts draw."""
 
     hour = models.DateTimeField(_("hour"))
-    checkpoint = _checkpoint()
     direction = models.CharField(_("direction"), max_length=3)
     admitted = models.BooleanField(_("admitted"))
-    n = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("scans of an hour")
@@ -79,47 +81,32 @@ class ScanHour(models.Model):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}: {self.n}"
 
-
-class WalkInDay(models.Model):
+class WalkInDay(Tally):
     day = models.DateField(_("day"))
-    checkpoint = _checkpoint()
-    n = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("walk-ins of a day")
         constraints = [models.UniqueConstraint(fields=["day", "checkpoint"], name="walkinday_key")]
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}: {self.n}"
 
-
-class TripDay(models.Model):
+class TripDay(Tally):
     """Trips registered on a day to enter at a checkpoint."""
 
     day = models.DateField(_("day"))
-    checkpoint = _checkpoint()
-    n = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("registrations of a day")
         constraints = [models.UniqueConstraint(fields=["day", "checkpoint"], name="tripday_key")]
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}: {self.n}"
 
-
-class OriginDay(models.Model):
+class OriginDay(Tally):
     """Trips registered on a day to enter at a checkpoint, by the region they start in."""
 
     day = models.DateField(_("day"))
-    checkpoint = _checkpoint()
     origin = models.ForeignKey(
         Region, verbose_name=_("origin"), on_delete=models.CASCADE, related_name="+"
     )
-    n = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("registrations of a day by origin")
@@ -127,26 +114,18 @@ class OriginDay(models.Model):
             models.UniqueConstraint(fields=["day", "checkpoint", "origin"], name="originday_key")
         ]
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}: {self.n}"
 
-
-class PassDay(models.Model):
+class PassDay(Tally):
     """Passes issued on a day for trips entering at a checkpoint, by their colour now."""
 
     day = models.DateField(_("day"))
-    checkpoint = _checkpoint()
     colour = models.CharField(_("colour"), max_length=8)
-    n = models.BigIntegerField(_("count"), default=0)
 
     class Meta:
         verbose_name = _("passes of a day")
         constraints = [
             models.UniqueConstraint(fields=["day", "checkpoint", "colour"], name="passday_key")
         ]
-
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}: {self.n}"
 
 
 class Export(models.Model):

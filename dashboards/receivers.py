@@ -1,7 +1,8 @@
 """The dashboards' own receivers, each in the transaction of its cause.
 
 - The roll-ups follow what changes a counted row's place in them (``dashboards.rollups``): an
-  overridden refusal becomes an admission, a recoloured pass moves to its new colour.
+  overridden refusal becomes an admission, a confirmed other plate a refusal, a recoloured pass
+  moves to its new colour.
 - A queued export is built by a worker once its row commits (``dashboards.tasks``). Should the
   task be lost (the broker down), the periodic sweep queues it again."""
 
@@ -20,9 +21,11 @@ from trucks import signals as trip_signals
 from trucks.models import Pass
 
 
-@receiver(checkpoint_signals.scan_overridden)
-def count_override(sender: type[ScanEvent], scan: ScanEvent, **kwargs: Any) -> None:
-    rollups.move_override(scan)
+@receiver(checkpoint_signals.scan_reclassified)
+def count_reclassified(
+    sender: type[ScanEvent], scan: ScanEvent, before: dict[str, Any], **kwargs: Any
+) -> None:
+    rollups.move_reclassified(scan, before)
 
 
 @receiver(trip_signals.passes_recoloured)

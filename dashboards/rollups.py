@@ -2,7 +2,7 @@
 
 Each roll-up names the rows it counts and, for each of its key fields, the expression that
 computes it from a row; the same expressions serve the task that adds rows (``count_new``), the
-corrections when a counted row changes (``move_override``, ``move_recoloured``) and the figures
+corrections when a counted row changes (``move_reclassified``, ``move_recoloured``) and the figures
 (``dashboards.counting``), so the three always bucket a row alike.
 
 A run takes up to CHUNK rows not counted yet, marks them counted and adds them to every roll-up
@@ -24,7 +24,7 @@ from django.db.models import Count, ExpressionWrapper, F, Q
 from django.db.models.functions import Trunc, TruncDate
 from django.utils import timezone
 
-from checkpoints.models import ADMITTED, ScanEvent, WalkIn
+from checkpoints.models import ADMITTED, ADMITTING_VERDICTS, ScanEvent, WalkIn
 from dashboards.models import OriginDay, PassDay, ScanDay, ScanHour, TripDay, WalkInDay
 from passcode_portal.rows import named_rows
 from trucks.models import Pass, Trip
@@ -115,11 +115,22 @@ ROLLUPS: tuple[Rollup, ...] = (SCAN_DAY, SCAN_HOUR, WALK_IN_DAY, TRIP_DAY, ORIGI
 SOURCES: tuple[type[models.Model], ...] = (ScanEvent, WalkIn, Trip, Pass)
 
 
-def keyed(rollup: Rollup, rows: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """``rows`` of the roll-up's source grouped by its keys, with their count ``c``."""
-    names = [f"k_{name}" for name in rollup.key_names]
+def keyed(
+    rollup: Rollup,
+    rows: models.QuerySet[Any],
+    keys: Iterable[str] | None = None,
+    read_as: Mapping[str, Any] | None = None,
+) -> models.QuerySet[Any]:
+    """``rows`` of the roll-up's source grouped by its keys (or some of them, ``keys``), each
+    ``k_<key>``, with their count ``c``; ``read_as`` reads a key by another expression."""
+    own = rollup.keys()
+    read_as = read_as or {}
+    names = list(keys) if keys is not None else list(own)
     return (
-        rows.annotate(**rollup.key_expressions()).values(*names).annotate(c=Count("pk")).order_by()
+        rows.annotate(**{f"k_{n}": read_as.get(n, own[n]) for n in names})
+        .values(*[f"k_{n}" for n in names])
+        .annotate(c=Count("pk"))
+        .order_by()
     )
 
 
@@ -201,19 +212,26 @@ def count_new(*, chunk: int = CHUNK, deadline: float | None = None) -> int:
     return counted
 
 
-def move_override(scan: ScanEvent) -> None:
-    """A counted refusal was overridden: it now counts as admitted (called in the override's
-    transaction, the scan's row locked, so the roll-up task cannot count it meanwhile)."""
+def move_reclassified(scan: ScanEvent, before: Mapping[str, Any]) -> None:
+    """A counted scan now counts as something else (an overridden refusal as an admission, a
+    confirmed other plate as a refusal): its count moves from its keys with ``before``'s verdict,
+    reason and override to its keys now. Called in the change's transaction, the scan's row
+    locked, so the roll-up task cannot count it meanwhile."""
     if not scan.counted:
         return
+    was = (
+        (SCAN_DAY, dict(before)),
+        (SCAN_HOUR, {"admitted": before["verdict"] in ADMITTING_VERDICTS or before["overridden"]}),
+    )
     one = ScanEvent.objects.filter(pk=scan.pk)
-    for rollup, flag in ((SCAN_DAY, "overridden"), (SCAN_HOUR, "admitted")):
-        after = _as_counts(keyed(rollup, one), rollup)
-        position = rollup.key_names.index(flag)
+    for rollup, replaced in was:
         moves: list[tuple[tuple[Any, ...], int]] = []
-        for key, n in after:
-            before = (*key[:position], False, *key[position + 1 :])
-            moves += [(before, -n), (key, n)]
+        for key, n in _as_counts(keyed(rollup, one), rollup):
+            old = tuple(
+                replaced.get(name, value) for name, value in zip(rollup.key_names, key, strict=True)
+            )
+            if old != key:
+                moves += [(old, -n), (key, n)]
         _add(rollup, moves)
 
 

@@ -30,10 +30,7 @@ from places.models import Checkpoint
 from trucks.models import Colour, Pass, Trip, TripStatus
 
 ENTRY = ADMITTED & Q(direction=Direction.IN)
-EXIT = ADMITTED & Q(direction=Direction.OUT)
-# Refused and left refused: a supervisor's override made the scan an admission.
-_REFUSED = Q(verdict=Verdict.REFUSE, overridden_by__isnull=True)
-_OVERDUE = (Alert.Kind.OVERDUE_ARRIVAL, Alert.Kind.OVERDUE_EXIT)
+OVERDUE = (Alert.Kind.OVERDUE_ARRIVAL, Alert.Kind.OVERDUE_EXIT)
 
 
 def checkpoints_shown(checkpoint: Checkpoint | None) -> list[Checkpoint]:
@@ -150,7 +147,7 @@ def overview(period: Period, checkpoint: Checkpoint | None = None) -> dict[str, 
     )
     overdue = _by_entry_checkpoint(
         Alert.objects.filter(
-            kind__in=_OVERDUE,
+            kind__in=OVERDUE,
             resolved_at__isnull=True,
             trip__status__in=(TripStatus.INSIDE, TripStatus.ARRIVED),
         ),

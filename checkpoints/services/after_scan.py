@@ -201,7 +201,11 @@ def scan_override(
     scan.overridden_at = now
     scan.override_reason = text[:500]
     scan.save(update_fields=["overridden_by", "overridden_at", "override_reason"])
-    signals.scan_overridden.send(sender=ScanEvent, scan=scan)
+    signals.scan_reclassified.send(
+        sender=ScanEvent,
+        scan=scan,
+        before={"verdict": scan.verdict, "reason": scan.reason, "overridden": False},
+    )
     if scan.trip is not None and scan.direction == Direction.IN:
         Trip.objects.filter(
             pk=scan.trip.pk, status__in=[TripStatus.REGISTERED, TripStatus.EXITED]
@@ -266,6 +270,11 @@ def scan_confirm(
             warnings.remove("persons_mismatch")
     scan.warnings = warnings
     fields = ["observed_plate", "confirmed_at", "persons", "warnings"]
+    before = {
+        "verdict": scan.verdict,
+        "reason": scan.reason,
+        "overridden": scan.overridden_by_id is not None,
+    }
     if differs and scan.reason != Reason.PLATE_MISMATCH:
         admitted = scan.verdict != Verdict.REFUSE
         scan.verdict, scan.reason = Verdict.REFUSE, Reason.PLATE_MISMATCH
@@ -281,6 +290,8 @@ def scan_confirm(
             detail={"observed_plate": observed, "registered_plate": trip.vehicle.plate},
         )
     scan.save(update_fields=fields)
+    if "verdict" in fields:
+        signals.scan_reclassified.send(sender=ScanEvent, scan=scan, before=before)
     return scan
 
 

@@ -122,6 +122,31 @@ def test_an_override_of_a_counted_refusal_makes_it_an_entry(
     assert summed(ScanDay) == 1  # not counted a second time
 
 
+def test_a_counted_entry_confirmed_with_another_plate_becomes_a_refusal(
+    counted_refusal: dict[str, Any],
+) -> None:
+    checkpoint, staff = counted_refusal["checkpoint"], counted_refusal["supervisor"]
+    trip = counted_refusal["scan"].trip
+    entry = scan(checkpoint, trip, "in", "admit", "ok", at=timezone.now())
+    rollups.count_new()
+    assert (figures_now()["entries"], figures_now()["refusals"]) == (1, {"plate_mismatch": 1})
+
+    checkpoint_services.scan_confirm(
+        staff=staff,
+        checkpoint=checkpoint,
+        scan_pk=entry.pk,
+        plate="豫H99999",
+        persons=None,
+        plate_mismatch_confirmed=True,
+    )
+
+    figures = figures_now()
+    assert (figures["entries"], figures["refusals"]) == (0, {"plate_mismatch": 2})
+    assert sum(row["entries"] for row in selectors.hourly(timezone.localdate())["hours"]) == 0
+    rollups.count_new()
+    assert summed(ScanDay) == summed(ScanHour) == 2
+
+
 def test_a_counted_pass_that_changes_colour_moves_with_it(regions: None) -> None:
     checkpoint = CheckpointFactory(code="CP-R", name="丁站")
     official = UserFactory(role="official")
@@ -190,8 +215,9 @@ def test_the_queries_of_the_page_and_the_api_do_not_grow_with_the_data(
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="Concurrent transactions and row locks are what is tested; CI runs on PostgreSQL. "
-    "SQLite runs one writer at a time, so a count cannot interleave with a scan.",
+    reason="Scans committing while two counters take rows FOR UPDATE SKIP LOCKED is what is "
+    "tested, and only PostgreSQL runs them at once; CI runs it there. SQLite runs one writer at a "
+    "time, so a count cannot interleave with a scan; the other tests here count on SQLite too.",
 )
 @pytest.mark.django_db(transaction=True)
 def test_scans_committed_while_counting_are_each_counted_once(regions: None) -> None:

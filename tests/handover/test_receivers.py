@@ -53,7 +53,7 @@ def test_each_signal_is_heard_by_the_apps_above() -> None:
     assert receivers_of(trip_signals.policy_published) == {"trucks.receivers"}
     assert receivers_of(trip_signals.region_risk_changed) == {"trucks.receivers"}
     assert receivers_of(checkpoint_signals.trip_arrived) == {"handover.receivers"}
-    assert receivers_of(checkpoint_signals.scan_overridden) == {"dashboards.receivers"}
+    assert receivers_of(checkpoint_signals.scan_reclassified) == {"dashboards.receivers"}
     assert receivers_of(checkpoint_signals.trips_overdue) == {
         "notifications.receivers",
         "handover.receivers",

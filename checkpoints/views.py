@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from checkpoints import selectors, services
+from checkpoints import selectors, services, verification
 from checkpoints.models import Direction, LandingTest, Reason, Verdict, WalkIn, Warning
 from passcode_portal.errors import NotFound
 from places.models import Checkpoint
@@ -81,6 +81,12 @@ def _scan_texts() -> dict[str, Any]:
         "reasons": {code: str(label) for code, label in Reason.choices},
         "warnings": {code: str(label) for code, label in Warning.choices},
         "directions": {code: str(label) for code, label in Direction.choices},
+        # The sentences the API words its verdicts in, so a verdict decided offline reads as
+        # the same verdict online would (``verification.message``).
+        "messages": {code: str(text) for code, text in verification.MESSAGES.items()},
+        "warning_messages": {
+            code: str(text) for code, text in verification.WARNING_MESSAGES.items()
+        },
         "landing": {code: str(label) for code, label in LandingTest.choices},
         "outcomes": {code: str(label) for code, label in WalkIn.Outcome.choices},
         "colours": {
@@ -125,6 +131,30 @@ def _scan_texts() -> dict[str, Any]:
         "valid_window": _("valid from %(start)s until %(end)s"),
         "opens_at": _("The pass opens at %(time)s."),
         "not_registered": _("Not registered"),
+        "offline_mode": {
+            "working": _("Working offline: verdicts are decided on this tablet."),
+            "decided": _("Decided offline on this tablet."),
+            "age": _("Offline data from %(time)s, %(minutes)s min ago."),
+            "stale": _(
+                "The offline data is %(minutes)s min old: a pass revoked or regraded since then "
+                "is not known here. Call the command centre when in doubt."
+            ),
+            "none": _(
+                "This tablet has no offline data yet: it is loaded as soon as the tablet is "
+                "online, and verdicts wait for the connection until then."
+            ),
+            "waiting": _("%(count)s scans waiting to be sent."),
+            "newer": _(
+                "This pass is not in the tablet's offline data, updated at %(time)s: it may have "
+                "been registered since. Do not admit it until it can be checked online."
+            ),
+            "later": _(
+                "Confirming plate and persons, landing tests and overrides are possible once "
+                "this scan has been sent."
+            ),
+            "short": _("offline"),
+            "no_driver": _("shown once online"),
+        },
         "camera": {
             "starting": _("Starting the camera…"),
             "loading": _("Loading the QR decoder…"),

@@ -4,9 +4,13 @@
 //
 // A line of trucks waits on this page, so it never blocks on the network. Each scan carries a
 // client scan id (a UUID) from the moment it is read; a scan whose request fails or times out is
-// kept (in localStorage, so a reload loses nothing) and sent again with the SAME id, which the
-// API records once and answers the same. Words come from the JSON the server renders with the
-// page (#scan-config), translated there.
+// kept (in IndexedDB, static/js/scan-store.js, so a reload, a closed tab or a restarted browser
+// loses nothing) and sent again with the SAME id, which the API records once and answers the
+// same. With no answer in OFFLINE_AFTER_MS, or while the network is down, the verdict is decided
+// on the tablet (static/js/scan-offline.js) from the checkpoint's bundle of passes, synced every
+// minute while online, and the scan is sent with that verdict once the network is back
+// (docs/architecture.md, "Scanning offline"). Words come from the JSON the server renders with
+// the page (#scan-config), translated there.
 (function () {
   "use strict";
 
@@ -32,6 +36,17 @@
   const REQUEST_TIMEOUT_MS = 8000;
   const SLOW_MS = 1500;
   const RETRY_TICK_MS = 3000;
+  // A scan with no answer in this time is decided on the tablet: a truck does not wait longer.
+  const OFFLINE_AFTER_MS = 3000;
+  // Hysteresis of the automatic switch (as pretixSCAN's): offline once 2 of the last 5 requests
+  // failed, online again after 2 in a row succeed; no button to press.
+  const HEALTH_WINDOW = 5;
+  const FAILS_TO_OFFLINE = 2;
+  const SUCCESSES_TO_ONLINE = 2;
+  const SYNC_MS = 60000; // the bundle's delta, while online
+  const PROBE_MS = 10000; // while offline, a small request to notice the network's return
+  const BUNDLE_TIMEOUT_MS = 20000; // a whole bundle is a few hundred kilobytes
+  const MINUTE_MS = 60000;
 
   // -------------------------------------------------------------------------------------------
   // Small helpers
@@ -113,12 +128,14 @@
   }
 
   // The answer to an API call: {ok, status, data}. Throws when no answer came (network down,
-  // request aborted, time-out): the caller decides whether to keep the work for later.
-  async function api(method, url, body) {
+  // request aborted, time-out): the caller decides whether to keep the work for later. Every
+  // call tells the network's health (``health``) whether it got an answer; a 5xx from the
+  // gateway or the server counts as none (the server could not decide).
+  async function api(method, url, body, timeoutMs) {
     const controller = new AbortController();
     const timer = setTimeout(function () {
       controller.abort();
-    }, REQUEST_TIMEOUT_MS);
+    }, timeoutMs || REQUEST_TIMEOUT_MS);
     try {
       const response = await fetch(url, {
         method: method,
@@ -137,11 +154,55 @@
       } catch (error) {
         data = {};
       }
+      health.note(response.status < 500);
       return { ok: response.ok, status: response.status, data: data };
+    } catch (error) {
+      health.note(false);
+      throw error;
     } finally {
       clearTimeout(timer);
     }
   }
+
+  // -------------------------------------------------------------------------------------------
+  // The network's health, from the answers the page's own requests get: offline after
+  // FAILS_TO_OFFLINE of the last HEALTH_WINDOW failed (or the browser says it is offline),
+  // online again after SUCCESSES_TO_ONLINE in a row. While offline, scans are decided on the
+  // tablet at once, without waiting on a request first.
+
+  const health = {
+    results: [],
+    offline: navigator.onLine === false,
+    streak: 0,
+    listeners: [],
+    note: function (ok) {
+      this.results.push(ok);
+      this.results = this.results.slice(-HEALTH_WINDOW);
+      if (this.offline) {
+        this.streak = ok ? this.streak + 1 : 0;
+        if (this.streak >= SUCCESSES_TO_ONLINE && navigator.onLine !== false) {
+          this.set(false);
+        }
+      } else if (
+        this.results.filter(function (result) {
+          return !result;
+        }).length >= FAILS_TO_OFFLINE
+      ) {
+        this.set(true);
+      }
+    },
+    set: function (offline) {
+      if (offline === this.offline) {
+        return;
+      }
+      this.offline = offline;
+      this.results = [];
+      this.streak = 0;
+      this.listeners.forEach(function (listener) {
+        listener(offline);
+      });
+    },
+  };
 
   // The messages of one field at fault, however nested the API gave them.
   function fieldMessages(value) {
@@ -223,6 +284,7 @@
   const scanner = document.getElementById("scanner-input");
   const scannerForm = document.getElementById("scanner-form");
   const netStatus = document.getElementById("net-status");
+  const banner = document.getElementById("offline-banner");
   const verdict = document.getElementById("verdict");
   const walkIn = document.getElementById("walk-in");
   const walkInForm = document.getElementById("walk-in-form");
@@ -402,7 +464,10 @@
   function rememberScan(answer, scanId) {
     const trip = answer.trip || {};
     remember({
-      key: "scan:" + answer.id,
+      // By the scan id where there is one: a scan decided offline is one line, before and
+      // after it is sent.
+      key: scanId ? "scan_id:" + scanId : "scan:" + answer.id,
+      offline: Boolean(answer.offline),
       scan_id: scanId || null,
       kind: "scan",
       verdict: answer.verdict,
@@ -460,7 +525,14 @@
             ? entry.reference
             : T.reasons[entry.reason] || entry.reason,
       );
-      setText(item, "direction", T.directions[entry.direction] || "");
+      setText(
+        item,
+        "direction",
+        (T.directions[entry.direction] || "") + (entry.offline ? " · " + T.offline_mode.short : ""),
+      );
+      if (entry.offline) {
+        item.dataset.offline = "true";
+      }
       const time = slot(item, "time");
       time.dateTime = entry.at;
       time.textContent = timeText(entry.at, false);
@@ -470,41 +542,79 @@
   }
 
   // -------------------------------------------------------------------------------------------
-  // Scans on their way, and those waiting to be sent again (localStorage, so a reload or a
-  // crash loses none).
+  // Scans on their way, and those waiting to be sent again: each written to IndexedDB when it is
+  // read, so a reload, a closed tab or a crash loses none. (Where the browser keeps no
+  // IndexedDB, in localStorage as before.) A scan decided offline carries the verdict the tablet
+  // gave (``job.offline``) and the answer it showed (``job.shown``), and is sent with both.
 
   const jobs = new Map();
-  load("queue", []).forEach(function (stored) {
-    if (stored && stored.scan_id && stored.token) {
-      jobs.set(stored.scan_id, {
-        scan_id: stored.scan_id,
-        token: stored.token,
-        direction: stored.direction === "out" ? "out" : "in",
-        scanned_at: stored.scanned_at,
-        attempts: stored.attempts || 0,
-        error: stored.error || T.queued,
-        sending: false,
-        startedAt: 0,
-        nextTry: 0,
-      });
+  let store = null; // ScanStore of this checkpoint, once open
+
+  function jobFrom(stored) {
+    if (!stored || !stored.scan_id || !stored.token) {
+      return null;
     }
-  });
+    return {
+      scan_id: stored.scan_id,
+      token: stored.token,
+      direction: stored.direction === "out" ? "out" : "in",
+      scanned_at: stored.scanned_at,
+      attempts: stored.attempts || 0,
+      error: stored.error || T.queued,
+      offline: stored.offline || null,
+      shown: stored.shown || null,
+      sending: false,
+      startedAt: 0,
+      nextTry: 0,
+    };
+  }
+
+  function stored(job) {
+    return {
+      scan_id: job.scan_id,
+      token: job.token,
+      direction: job.direction,
+      scanned_at: job.scanned_at,
+      attempts: job.attempts,
+      error: job.error,
+      offline: job.offline || null,
+      shown: job.shown || null,
+    };
+  }
 
   function persistQueue() {
-    save(
-      "queue",
-      Array.from(jobs.values(), function (job) {
-        return {
-          scan_id: job.scan_id,
-          token: job.token,
-          direction: job.direction,
-          scanned_at: job.scanned_at,
-          attempts: job.attempts,
-          error: job.error,
-        };
-      }),
-    );
+    if (store) {
+      return;
+    }
+    save("queue", Array.from(jobs.values(), stored));
   }
+
+  // One scan written (or, once sent, removed); the page goes on at once, the write follows.
+  function keep(job) {
+    if (!store) {
+      persistQueue();
+      return Promise.resolve();
+    }
+    return store.put("queue", stored(job)).catch(function () {
+      save("queue:" + job.scan_id, stored(job)); // a full disk: keep it where it fits
+    });
+  }
+
+  function forget(job) {
+    jobs.delete(job.scan_id);
+    if (!store) {
+      persistQueue();
+      return;
+    }
+    store.remove("queue", job.scan_id).catch(function () {});
+  }
+
+  load("queue", []).forEach(function (item) {
+    const job = jobFrom(item);
+    if (job) {
+      jobs.set(job.scan_id, job);
+    }
+  });
 
   function waiting() {
     return Array.from(jobs.values()).filter(function (job) {
@@ -532,18 +642,45 @@
     });
     queuePanel.hidden = list.length === 0;
     app.dataset.queued = String(list.length);
+    renderBanner(list.length);
     if (netStatus.dataset.flash) {
       return; // the flash shows out its time, then this runs again
     }
+    netStatus.textContent = "";
+    netStatus.hidden = true;
+  }
+
+  // The banner in the scan bar, above every screen of the page (the verdict, the walk-in
+  // form): working offline or not, how old the offline data is, how many scans wait.
+  function renderBanner(count) {
+    const offline = health.offline || navigator.onLine === false;
+    const minutes = bundleAgeMinutes();
+    const stale = Boolean(bundle) && minutes >= bundle.maxAgeMinutes;
     const parts = [];
-    if (navigator.onLine === false) {
-      parts.push(T.no_connection);
+    if (offline) {
+      parts.push(T.offline_mode.working);
+      parts.push(bundle ? bundleAge(minutes, stale) : T.offline_mode.none);
+    } else if (stale) {
+      parts.push(bundleAge(minutes, stale));
     }
-    if (list.length > 0) {
-      parts.push(fmt(T.will_sync, { count: list.length }));
+    if (count > 0) {
+      parts.push(
+        offline ? fmt(T.offline_mode.waiting, { count: count }) : fmt(T.will_sync, { count: count }),
+      );
     }
-    netStatus.textContent = parts.join(" ");
-    netStatus.hidden = parts.length === 0;
+    banner.dataset.mode = offline ? "offline" : "online";
+    banner.dataset.stale = String(stale);
+    banner.dataset.queued = String(count);
+    banner.textContent = parts.join(" ");
+    banner.hidden = parts.length === 0;
+    app.dataset.offline = String(offline);
+  }
+
+  function bundleAge(minutes, stale) {
+    return fmt(stale ? T.offline_mode.stale : T.offline_mode.age, {
+      time: timeText(new Date(bundle.generatedAt).toISOString(), false),
+      minutes: minutes,
+    });
   }
 
   function retryLater(job, error) {
@@ -551,7 +688,7 @@
     job.error = error;
     // Back off: 5 s, 10 s, 20 s … at most a minute between tries of one scan.
     job.nextTry = Date.now() + Math.min(60000, 5000 * Math.pow(2, Math.max(0, job.attempts - 1)));
-    persistQueue();
+    keep(job);
     renderQueue();
   }
 
@@ -572,36 +709,47 @@
     if (job.sending) {
       return;
     }
+    // A scan the tablet could decide itself waits OFFLINE_AFTER_MS for the server, not longer.
+    const decidable = !job.offline && offlineReady();
     job.sending = true;
     job.attempts += 1;
     job.startedAt = Date.now();
     renderQueue();
-    if (current === job.scan_id) {
+    if (current === job.scan_id && !job.shown) {
       showPending(job);
+    }
+    const body = {
+      token: job.token,
+      direction: job.direction,
+      scan_id: job.scan_id,
+      scanned_at: job.scanned_at,
+    };
+    if (job.offline) {
+      body.offline = job.offline;
     }
     let result;
     try {
-      result = await api("POST", URLS.scans, {
-        token: job.token,
-        direction: job.direction,
-        scan_id: job.scan_id,
-        scanned_at: job.scanned_at,
-      });
+      result = await api(
+        "POST",
+        URLS.scans,
+        body,
+        decidable ? OFFLINE_AFTER_MS : REQUEST_TIMEOUT_MS,
+      );
     } catch (error) {
-      retryLater(job, navigator.onLine === false ? T.offline : T.failed);
-      if (current === job.scan_id) {
-        showWait(job, "failed");
-      }
+      failed(job, decidable, navigator.onLine === false ? T.offline : T.failed);
       return;
     }
     if (result.ok) {
-      jobs.delete(job.scan_id);
-      persistQueue();
+      forget(job);
       renderQueue();
       rememberScan(result.data, job.scan_id);
+      noteLocal(result.data, job, true);
       if (current === job.scan_id) {
+        const before = job.shown && outcomeOf(job.shown);
         showVerdict(result.data, job);
-        signal(result.data.verdict);
+        if (outcomeOf(result.data) !== before) {
+          signal(result.data.verdict);
+        }
       } else {
         const trip = result.data.trip || {};
         flash(
@@ -615,19 +763,31 @@
     }
     if (retryable(result)) {
       const status = result.status === 401 || result.status === 403 ? T.session : T.failed;
-      retryLater(job, status);
-      if (current === job.scan_id) {
-        showWait(job, "failed");
-      }
+      // A server that cannot decide (5xx) is no answer: the tablet decides. Signed out, it does
+      // not: the scan waits for the sign-in.
+      failed(job, decidable && result.status >= 500, status);
       return;
     }
     // Refused as input (a 400, a 404): sending it again would get the same answer.
-    jobs.delete(job.scan_id);
-    persistQueue();
+    forget(job);
     renderQueue();
     if (current === job.scan_id) {
       showError(errorText(result));
       signal("refuse");
+    }
+  }
+
+  // No answer for a scan: decided on the tablet if it can be (and was not already), kept to
+  // be sent again either way.
+  async function failed(job, decide, error) {
+    if (decide && (await decideOffline(job))) {
+      job.sending = false;
+      retryLater(job, T.queued);
+      return;
+    }
+    retryLater(job, error);
+    if (current === job.scan_id && !job.shown) {
+      showWait(job, "failed");
     }
   }
 
@@ -652,10 +812,15 @@
       }
       // This code is already on its way, or waiting to be sent again: the same scan, so it
       // keeps its scan id (the API records it once) instead of becoming a second one that the
-      // API would refuse as a copied code.
+      // API would refuse as a copied code. Decided offline, it shows the verdict it was given.
       current = waitingJob.scan_id;
       closeWalkIn();
-      if (waitingJob.sending) {
+      if (waitingJob.shown) {
+        showVerdict(waitingJob.shown, waitingJob);
+        if (!waitingJob.sending && !health.offline) {
+          send(waitingJob);
+        }
+      } else if (waitingJob.sending) {
         showPending(waitingJob);
         if (now - waitingJob.startedAt < DUPLICATE_MS) {
           flash(T.duplicate);
@@ -672,16 +837,289 @@
       scanned_at: new Date(now).toISOString(),
       attempts: 0,
       error: "",
+      offline: null,
+      shown: null,
       sending: false,
       startedAt: now,
       nextTry: 0,
     };
     jobs.set(job.scan_id, job);
-    persistQueue();
+    keep(job);
     current = job.scan_id;
     closeWalkIn();
+    if (health.offline && offlineReady()) {
+      // Working offline: the verdict now, from the bundle; the scan is sent once the network
+      // is back.
+      decideOffline(job).then(function (decided) {
+        if (decided) {
+          retryLater(job, T.queued);
+        } else {
+          send(job);
+        }
+      });
+      return;
+    }
     showPending(job);
     send(job);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Offline verdicts: the checkpoint's bundle (the passes of the deployment, their states and
+  // the signing keys), synced every minute while online and kept in IndexedDB, and what this
+  // tablet did since (``local``: an entry admitted offline makes the next entry of that pass
+  // "already inside" here), judged by static/js/scan-offline.js as the server judges.
+
+  let bundle = null; // {cursor, generatedAt, offsetMs, maxAgeMinutes, fields, judging}
+  const local = new Map(); // pass id → {pass_id, tripStatus, passStatus, lastRefusalAt, sent_at}
+
+  function offlineReady() {
+    return Boolean(bundle && bundle.judging.keyring && window.ScanOffline);
+  }
+
+  // The server's clock now, as well as the tablet knows it (offset measured at each sync).
+  function serverNow() {
+    return Date.now() + (bundle ? bundle.offsetMs : 0);
+  }
+
+  function bundleAgeMinutes() {
+    return bundle ? Math.max(0, Math.floor((serverNow() - bundle.generatedAt) / MINUTE_MS)) : 0;
+  }
+
+  // The sentence the API would word this verdict in (``verification.message``).
+  function verdictMessage(dir, verdictCode, reason, warnings) {
+    const key = dir === "out" && verdictCode === "admit" ? "exit_ok" : reason;
+    return [T.messages[key] || ""]
+      .concat(
+        warnings.map(function (warning) {
+          return T.warning_messages[warning] || "";
+        }),
+      )
+      .join(" ");
+  }
+
+  async function decideOffline(job) {
+    if (!offlineReady()) {
+      return false;
+    }
+    const at = serverNow();
+    let judged;
+    try {
+      judged = await window.ScanOffline.judge({
+        token: job.token,
+        direction: job.direction,
+        at: at,
+        bundle: bundle.judging,
+        local: local,
+      });
+    } catch (error) {
+      return false;
+    }
+    const warnings = judged.warnings || [];
+    job.offline = {
+      verdict: judged.verdict,
+      reason: judged.reason,
+      warnings: warnings,
+      clock_offset_ms: Math.round(bundle.offsetMs),
+    };
+    job.shown = {
+      id: null,
+      verdict: judged.verdict,
+      reason: judged.reason,
+      warnings: warnings,
+      message: verdictMessage(job.direction, judged.verdict, judged.reason, warnings),
+      direction: job.direction,
+      scanned_at: new Date(at).toISOString(),
+      pass: judged.pass || null,
+      trip: judged.trip || null,
+      priority_lane: Boolean(judged.priority_lane || (judged.trip && judged.trip.priority_lane)),
+      offline: true,
+      newer: Boolean(judged.newer),
+    };
+    job.error = T.queued;
+    noteLocal(job.shown, job, false, judged);
+    keep(job);
+    rememberScan(job.shown, job.scan_id);
+    if (current === job.scan_id) {
+      showVerdict(job.shown, job);
+      signal(judged.verdict);
+    }
+    return true;
+  }
+
+  // What a scan did to its pass, as this tablet knows it until a sync brings the server's view:
+  // an admitted entry puts the truck inside, an admitted exit closes the trip, a refusal is
+  // recalled for half an hour (``refused_recently``). ``sent``: the server has the scan.
+  function noteLocal(answer, job, sent, judged) {
+    const pass = answer.pass;
+    if (!pass || pass.id === undefined || pass.id === null) {
+      return;
+    }
+    const before = local.get(pass.id) || { pass_id: pass.id };
+    const entry = Object.assign({}, before, { scan_id: job.scan_id });
+    if (answer.verdict === "refuse") {
+      entry.lastRefusalAt = serverNow();
+    } else if (sent) {
+      entry.tripStatus = answer.trip ? answer.trip.status : entry.tripStatus;
+      entry.passStatus = pass.status;
+    } else {
+      entry.tripStatus = judged.tripStatus || (job.direction === "in" ? "inside" : "exited");
+      entry.passStatus = judged.passStatus || entry.passStatus || pass.status;
+    }
+    entry.sent_at = sent ? serverNow() : null;
+    local.set(pass.id, entry);
+    if (store) {
+      store.put("local", entry).catch(function () {});
+    }
+  }
+
+  // After a sync, what the server now knows needs no memory of its own here: a scan it had
+  // before the bundle was made is in the bundle. Refusals are kept their half hour.
+  function cleanLocal(generatedAt) {
+    const now = serverNow();
+    local.forEach(function (entry, id) {
+      if (!entry.sent_at || entry.sent_at > generatedAt) {
+        return;
+      }
+      const recalled = entry.lastRefusalAt && now - entry.lastRefusalAt < 30 * MINUTE_MS;
+      if (recalled) {
+        entry.tripStatus = entry.passStatus = undefined;
+        if (store) {
+          store.put("local", entry).catch(function () {});
+        }
+        return;
+      }
+      local.delete(id);
+      if (store) {
+        store.remove("local", id).catch(function () {});
+      }
+    });
+  }
+
+  function rowObject(fields, row) {
+    const object = {};
+    fields.forEach(function (name, i) {
+      object[name] = row[i];
+    });
+    return object;
+  }
+
+  async function useBundle(meta, passes) {
+    const keyring = await window.ScanOffline.importKeys(meta.keys);
+    const policy = meta.policy || {};
+    bundle = {
+      cursor: meta.cursor,
+      fields: meta.fields,
+      generatedAt: Date.parse(meta.generated_at),
+      offsetMs: meta.offset_ms || 0,
+      maxAgeMinutes: policy.offline_max_age_minutes || 15,
+      judging: {
+        checkpointId: meta.checkpoint.id,
+        strictCheckpoint: Boolean(policy.strict_checkpoint),
+        maxPassId: meta.max_pass_id,
+        passes: passes,
+        keyring: keyring,
+      },
+    };
+    app.dataset.bundle = "ready";
+  }
+
+  let syncing = false;
+
+  // One sync: the whole bundle the first time, then what changed since its cursor. The clock
+  // offset is measured on the way (the server's time against the middle of the request).
+  async function sync() {
+    if (!store || !URLS.bundle || !window.ScanOffline || syncing) {
+      return;
+    }
+    syncing = true;
+    try {
+      const since = bundle && bundle.cursor;
+      const started = Date.now();
+      let result;
+      try {
+        result = await api(
+          "GET",
+          URLS.bundle + (since ? "?since=" + encodeURIComponent(since) : ""),
+          undefined,
+          BUNDLE_TIMEOUT_MS,
+        );
+      } catch (error) {
+        return;
+      }
+      const midpoint = (started + Date.now()) / 2;
+      if (!result.ok) {
+        if (result.status === 400 && bundle) {
+          bundle.cursor = null; // a cursor the server no longer reads: the whole bundle next
+        }
+        return;
+      }
+      const data = result.data;
+      const whole = data.full || !bundle || String(bundle.fields) !== String(data.fields);
+      if (whole && !data.full) {
+        bundle.cursor = null;
+        return;
+      }
+      const meta = {
+        cursor: data.cursor,
+        generated_at: data.generated_at,
+        offset_ms: data.server_time_ms - midpoint,
+        checkpoint: data.checkpoint,
+        policy: data.policy,
+        keys: data.keys,
+        max_pass_id: data.max_pass_id,
+        fields: data.fields,
+      };
+      await store.saveBundle(data, meta);
+      const passes = whole ? new Map() : bundle.judging.passes;
+      data.passes.forEach(function (row) {
+        passes.set(row[0], rowObject(data.fields, row));
+      });
+      await useBundle(meta, passes);
+      cleanLocal(bundle.generatedAt);
+    } catch (error) {
+      // A full disk or a bundle the page cannot read: the last good one stays in use.
+    } finally {
+      syncing = false;
+      renderQueue();
+    }
+  }
+
+  // What the tablet kept: the bundle, the local states, the queue (and a queue an older page
+  // kept in localStorage, moved over).
+  async function restore() {
+    store = await window.ScanStore.open(config.checkpoint);
+    if (!store) {
+      return;
+    }
+    try {
+      const [meta, rows, locals, queued] = await Promise.all([
+        store.get("meta", "bundle"),
+        store.all("passes"),
+        store.all("local"),
+        store.all("queue"),
+      ]);
+      queued.forEach(function (item) {
+        const job = jobFrom(item);
+        if (job && !jobs.has(job.scan_id)) {
+          jobs.set(job.scan_id, job);
+        }
+      });
+      const moved = Array.from(jobs.values());
+      await Promise.all(moved.map(keep));
+      window.localStorage.removeItem(STORE + "queue");
+      locals.forEach(function (entry) {
+        local.set(entry.pass_id, entry);
+      });
+      if (meta && window.ScanOffline) {
+        const passes = new Map();
+        rows.forEach(function (row) {
+          passes.set(row[0], rowObject(meta.fields, row));
+        });
+        await useBundle(meta, passes);
+      }
+    } catch (error) {
+      // An unreadable store: the page works online and syncs a new bundle.
+    }
   }
 
   // Scans waiting to be sent go again on their own: when the connection returns, and on a
@@ -697,11 +1135,42 @@
       }
     });
   }
+  // The browser's word that the network is gone is taken at once; its word that it is back is
+  // checked by the requests themselves (a captive portal or a dead uplink says "online" too).
   window.addEventListener("online", function () {
     renderQueue();
     retryDue(true);
+    sync();
   });
-  window.addEventListener("offline", renderQueue);
+  window.addEventListener("offline", function () {
+    health.set(true);
+    renderQueue();
+  });
+  health.listeners.push(function (offline) {
+    renderQueue();
+    if (!offline) {
+      retryDue(true);
+      sync();
+    }
+  });
+  // The bundle's delta every minute while online; while offline, a small request every few
+  // seconds notices the network's return (and the queue's own retries do too).
+  setInterval(function () {
+    if (!health.offline) {
+      sync();
+    }
+  }, SYNC_MS);
+  setInterval(function () {
+    if (health.offline) {
+      sync();
+    }
+    renderQueue(); // the data's age, minute by minute
+  }, PROBE_MS);
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) {
+      sync();
+    }
+  });
   setInterval(function () {
     retryDue(false);
   }, RETRY_TICK_MS);
@@ -743,6 +1212,7 @@
   // admitted a refused vehicle.
   function setState(state, verdictCode, reason, outcome) {
     verdict.dataset.state = state;
+    verdict.dataset.offline = "false";
     verdict.dataset.verdict = verdictCode || "";
     verdict.dataset.reason = reason || "";
     verdict.dataset.outcome = outcome || verdictCode || "";
@@ -848,6 +1318,8 @@
     clearDetails();
     const outcome = outcomeOf(answer);
     setState("done", answer.verdict, answer.reason, outcome);
+    // Decided on this tablet, not by the server (the server keeps that verdict when it is sent).
+    verdict.dataset.offline = String(Boolean(answer.offline));
     setText(verdict, "direction", T.directions[answer.direction] || answer.direction);
     setText(verdict, "icon", ICONS[outcome] || "");
     part("wait", false);
@@ -906,13 +1378,17 @@
     if (answer.replayed) {
       note(T.replayed);
     }
+    if (answer.offline) {
+      offlineNotes(answer);
+    }
 
     const trip = answer.trip;
     part("trip", Boolean(trip));
     if (trip) {
       setText(verdict, "plate", trip.plate);
-      setText(verdict, "driver", trip.driver.name);
-      setText(verdict, "id-number", trip.driver.id_number);
+      // The offline data names no driver (a tablet carries no personal data but plates).
+      setText(verdict, "driver", trip.driver ? trip.driver.name : T.offline_mode.no_driver);
+      setText(verdict, "id-number", trip.driver ? trip.driver.id_number : "");
       setText(verdict, "persons", trip.persons_expected);
       setText(verdict, "reference", trip.reference);
     }
@@ -931,6 +1407,11 @@
     }
 
     const visible = ["next"];
+    if (answer.id === null) {
+      // Decided offline and not sent yet: what follows a scan needs its record.
+      showActions(visible);
+      return;
+    }
     if (trip && !answer.confirmed) {
       visible.unshift("confirm");
     }
@@ -944,6 +1425,34 @@
       }
     }
     showActions(visible);
+  }
+
+  // An offline verdict says so: how old the data it was decided from is (a warning past the
+  // policy's age), how many scans wait to be sent, and for a pass not in the data, why.
+  function offlineNotes(answer) {
+    const minutes = bundleAgeMinutes();
+    const stale = Boolean(bundle) && minutes >= bundle.maxAgeMinutes;
+    const parts = [T.offline_mode.decided];
+    if (bundle) {
+      parts.push(bundleAge(minutes, stale));
+    }
+    const count = waiting().length;
+    if (count > 0) {
+      parts.push(fmt(T.offline_mode.waiting, { count: count }));
+    }
+    const item = note(parts.join(" "), "offline");
+    item.dataset.stale = String(stale);
+    if (answer.newer && bundle) {
+      note(
+        fmt(T.offline_mode.newer, {
+          time: timeText(new Date(bundle.generatedAt).toISOString(), false),
+        }),
+        "newer",
+      );
+    }
+    if (answer.id === null) {
+      note(T.offline_mode.later, "later");
+    }
   }
 
   // A pass's window in words: until when, or from when until when while it is not open yet.
@@ -1442,7 +1951,13 @@
 
   renderRecent();
   renderQueue();
-  retryDue(true);
   refocus();
-  app.dataset.ready = "true";
+  restore()
+    .catch(function () {})
+    .then(function () {
+      renderQueue();
+      retryDue(true);
+      sync();
+      app.dataset.ready = "true";
+    });
 })();

@@ -97,3 +97,25 @@ def staff_scan_page(chromium: Any, live_server: Any, viewport: dict[str, int]) -
     sign_in(page, live_server, "staff")
     open_scan_page(page, live_server, checkpoint.code)
     return page, checkpoint
+
+
+# The scans the tablet keeps to send, read from its IndexedDB as the page wrote them.
+QUEUED = """async (code) => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('passcode-scan-' + code);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const rows = await new Promise((resolve, reject) => {
+    const request = db.transaction('queue').objectStore('queue').getAll();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  db.close();
+  return rows;
+}"""
+
+
+def queued_on_the_tablet(page: Any, code: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = page.evaluate(QUEUED, code)
+    return rows

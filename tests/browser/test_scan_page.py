@@ -19,6 +19,7 @@ from tests.browser.scanpage import (
     fits_the_screen,
     open_scan_page,
     open_trip,
+    queued_on_the_tablet,
     scan_with_handheld,
     sign_in,
     staff_scan_page,
@@ -148,7 +149,7 @@ def test_a_failed_request_is_sent_again_with_the_same_scan_id(
 
     wait_until(page, "() => document.querySelector('#verdict').dataset.state === 'failed'")
     assert page.locator("#queue-list li").count() == 1
-    assert page.locator("#net-status").is_visible()
+    assert page.locator("#offline-banner").is_visible()
     page.screenshot(path=str(screenshots / "scan-failed-tablet.png"))
     assert not ScanEvent.objects.exists()
 
@@ -285,12 +286,11 @@ def test_a_scan_made_offline_is_kept_and_sent_when_the_connection_returns(
     page.context.set_offline(True)
     scan_with_handheld(page, token)
     wait_until(page, "() => document.querySelector('#verdict').dataset.state === 'failed'")
-    assert page.locator("#net-status").is_visible()
+    assert page.locator("#offline-banner").is_visible()
     assert page.get_attribute("#scan-app", "data-queued") == "1"
     page.screenshot(path=str(screenshots / "scan-offline-phone.png"))
     # Kept on the tablet: a reload while offline loses nothing.
-    stored = page.evaluate("Object.keys(localStorage).filter(k => k.endsWith('.queue'))")
-    assert len(stored) == 1
+    assert [job["token"] for job in queued_on_the_tablet(page, checkpoint.code)] == [token]
     assert not ScanEvent.objects.exists()
 
     page.context.set_offline(False)

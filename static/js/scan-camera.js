@@ -99,9 +99,31 @@
     return new CameraError("failed", (error && error.message) || String(error));
   }
 
+  // A camera opened ahead (``prepare``) and not used within this time is closed again: the
+  // tablet does not hold its camera, light on, for a page nobody scans from.
+  const WARM_MS = 5 * 60000;
+
+  function mark(name) {
+    if (window.performance && typeof window.performance.mark === "function") {
+      window.performance.mark(name);
+    }
+  }
+
+  // Whether the camera may be opened without asking: a checkpoint's tablet allowed it once.
+  async function cameraAllowed() {
+    try {
+      const state = await navigator.permissions.query({ name: "camera" });
+      return state.state === "granted";
+    } catch (error) {
+      return false; // no Permissions API for the camera: wait for the button
+    }
+  }
+
   // options: video (element), detectorUrl, wasmUrl, onCode(text), onStatus(code, detail)
   function create(options) {
     const video = options.video;
+    let warm = null; // a stream opened by prepare(), not shown yet
+    let warmTimer = null;
     let stream = null;
     let detector = null;
     let running = false;
@@ -140,6 +162,49 @@
       }
     }
 
+    function dropWarm() {
+      clearTimeout(warmTimer);
+      if (warm) {
+        warm.getTracks().forEach(function (track) {
+          track.stop();
+        });
+      }
+      warm = null;
+    }
+
+    // Made ready while the page opens: the decoder loaded and run once (its first frame is its
+    // slowest), and where the camera is allowed already, its stream opened and playing, so the
+    // button shows a reading camera at once.
+    async function prepare() {
+      const decoder = loadDetector(options.detectorUrl, options.wasmUrl).then(function (made) {
+        const blank = document.createElement("canvas");
+        blank.width = blank.height = 8;
+        return made.detect(blank).catch(function () {});
+      });
+      decoder.catch(function () {}); // a failure shows when the camera is started
+      if (running || stream || warm || !(await cameraAllowed())) {
+        return;
+      }
+      const mine = generation;
+      let opened;
+      try {
+        opened = await openCamera();
+      } catch (error) {
+        return; // the button tries again, and shows why
+      }
+      if (mine !== generation || running || stream) {
+        opened.getTracks().forEach(function (track) {
+          track.stop();
+        });
+        return;
+      }
+      warm = opened;
+      warmTimer = setTimeout(dropWarm, WARM_MS);
+      video.srcObject = warm;
+      video.play().catch(function () {});
+      mark("camera:warm");
+    }
+
     async function start() {
       if (running) {
         return;
@@ -148,7 +213,9 @@
       failures = 0;
       try {
         status("starting");
-        const opened = await openCamera();
+        clearTimeout(warmTimer);
+        const opened = warm || (await openCamera());
+        warm = null;
         if (mine !== generation) {
           opened.getTracks().forEach(function (track) {
             track.stop();
@@ -156,14 +223,18 @@
           return;
         }
         stream = opened;
-        video.srcObject = stream;
+        if (video.srcObject !== stream) {
+          video.srcObject = stream;
+        }
         await withTimeout(video.play(), CAMERA_TIMEOUT_MS, "timeout");
+        mark("camera:open");
         status("loading");
         detector = await loadDetector(options.detectorUrl, options.wasmUrl);
         if (mine !== generation) {
           return;
         }
         running = true;
+        mark("camera:ready");
         status("ready");
         timer = setTimeout(read, 0);
       } catch (error) {
@@ -209,6 +280,7 @@
     function stop(quiet) {
       generation += 1;
       running = false;
+      dropWarm();
       clearTimeout(timer);
       if (stream) {
         stream.getTracks().forEach(function (track) {
@@ -223,6 +295,7 @@
     }
 
     return {
+      prepare: prepare,
       start: start,
       stop: function () {
         stop(false);

@@ -107,6 +107,14 @@
     }
   }
 
+  // Marks on the page's timeline (camera pressed, code decoded, verdict painted), read by the
+  // scan page's benchmark (benchmarks/scanpage.py) and by anyone in the browser's tools.
+  function mark(name) {
+    if (window.performance && typeof window.performance.mark === "function") {
+      window.performance.mark(name);
+    }
+  }
+
   function shortToken(token) {
     return token.length > 14 ? token.slice(0, 8) + "…" + token.slice(-4) : token;
   }
@@ -1406,6 +1414,9 @@
       opens.append(around[0], time, around.slice(1).join(""));
     }
 
+    window.requestAnimationFrame(function () {
+      mark(answer.offline && answer.id === null ? "scan:verdict-offline" : "scan:verdict");
+    });
     const visible = ["next"];
     if (answer.id === null) {
       // Decided offline and not sent yet: what follows a scan needs its record.
@@ -1913,6 +1924,7 @@
     detectorUrl: app.dataset.detectorUrl,
     wasmUrl: app.dataset.wasmUrl,
     onCode: function (text) {
+      mark("scan:decoded");
       scan(text, "camera");
     },
     onStatus: function (code, detail) {
@@ -1934,6 +1946,7 @@
       cameraButton(false);
       return;
     }
+    mark("scan:camera-pressed");
     unlockAudio();
     cameraButton(true);
     cameraToggle.disabled = true;
@@ -1958,6 +1971,7 @@
       renderQueue();
       retryDue(true);
       sync();
+      camera.prepare();
       app.dataset.ready = "true";
     });
 })();

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle bench-dashboards messages clean
+.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle bench-dashboards bench-scanpage messages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,9 @@ bench-scan: install-dev
 
 bench-lifecycle: install-dev
 	$(BIN)/python benchmarks/lifecycle.py
+
+bench-scanpage: install-dev browser
+	$(BIN)/python benchmarks/scanpage.py
 
 bench-dashboards: install-dev
 	$(BIN)/python benchmarks/dashboards.py

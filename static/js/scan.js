@@ -939,7 +939,7 @@
       scanned_at: new Date(at).toISOString(),
       pass: judged.pass || null,
       trip: judged.trip || null,
-      priority_lane: Boolean(judged.priority_lane || (judged.trip && judged.trip.priority_lane)),
+      priority_lane: Boolean(judged.priorityLane),
       offline: true,
       newer: Boolean(judged.newer),
     };
@@ -965,13 +965,15 @@
     const before = local.get(pass.id) || { pass_id: pass.id };
     const entry = Object.assign({}, before, { scan_id: job.scan_id });
     if (answer.verdict === "refuse") {
-      entry.lastRefusalAt = serverNow();
+      entry.lastRefusalAt = judged ? judged.localAfter.lastRefusalAt : serverNow();
     } else if (sent) {
       entry.tripStatus = answer.trip ? answer.trip.status : entry.tripStatus;
       entry.passStatus = pass.status;
     } else {
-      entry.tripStatus = judged.tripStatus || (job.direction === "in" ? "inside" : "exited");
-      entry.passStatus = judged.passStatus || entry.passStatus || pass.status;
+      // Only what this scan changed, so a later sync's row is not hidden by a state the
+      // tablet merely copied from the bundle.
+      entry.tripStatus = judged.localAfter.tripStatus;
+      entry.passStatus = judged.localAfter.passStatus;
     }
     entry.sent_at = sent ? serverNow() : null;
     local.set(pass.id, entry);
@@ -1022,6 +1024,7 @@
       maxAgeMinutes: policy.offline_max_age_minutes || 15,
       judging: {
         checkpointId: meta.checkpoint.id,
+        checkpointCode: meta.checkpoint.code,
         strictCheckpoint: Boolean(policy.strict_checkpoint),
         maxPassId: meta.max_pass_id,
         passes: passes,
@@ -1043,6 +1046,7 @@
     try {
       const since = bundle && bundle.cursor;
       const started = Date.now();
+      mark(since ? "bundle:delta-start" : "bundle:full-start");
       let result;
       try {
         result = await api(
@@ -1083,6 +1087,7 @@
         passes.set(row[0], rowObject(data.fields, row));
       });
       await useBundle(meta, passes);
+      mark(whole ? "bundle:full-ready" : "bundle:delta-ready");
       cleanLocal(bundle.generatedAt);
     } catch (error) {
       // A full disk or a bundle the page cannot read: the last good one stays in use.
@@ -1124,6 +1129,7 @@
           passes.set(row[0], rowObject(meta.fields, row));
         });
         await useBundle(meta, passes);
+        mark("bundle:restored");
       }
     } catch (error) {
       // An unreadable store: the page works online and syncs a new bundle.
@@ -1395,8 +1401,9 @@
     if (trip) {
       setText(verdict, "plate", trip.plate);
       // The offline data names no driver (a tablet carries no personal data but plates).
-      setText(verdict, "driver", trip.driver ? trip.driver.name : T.offline_mode.no_driver);
-      setText(verdict, "id-number", trip.driver ? trip.driver.id_number : "");
+      const driver = trip.driver || {};
+      setText(verdict, "driver", driver.name || T.offline_mode.no_driver);
+      setText(verdict, "id-number", driver.id_number || "");
       setText(verdict, "persons", trip.persons_expected);
       setText(verdict, "reference", trip.reference);
     }

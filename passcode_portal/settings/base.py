@@ -176,9 +176,13 @@ STATICFILES_DIRS = [
 # need an approval number: none ships); without it, checkpoints on plain coordinates.
 DASHBOARD_MAP_GEOJSON = envstr("DASHBOARD_MAP_GEOJSON", "")
 
-# Single npm files by static path (passcode_portal.staticfinders): the dashboard's charts.
+# Single npm files by static path (passcode_portal.staticfinders): the dashboard's charts, and
+# the Ed25519 the scan page checks pass signatures with offline where the browser has none.
 _NPM = BASE_DIR / "node_modules"
-NPM_STATIC_FILES = {"vendor/echarts/echarts.min.js": _NPM / "echarts" / "dist" / "echarts.min.js"}
+NPM_STATIC_FILES = {
+    "vendor/echarts/echarts.min.js": _NPM / "echarts" / "dist" / "echarts.min.js",
+    "vendor/noble-ed25519/index.js": _NPM / "@noble" / "ed25519" / "index.js",
+}
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -32,3 +33,14 @@ def test_a_missing_file_fails_the_system_check(settings: object, tmp_path: Path)
     settings.NPM_STATIC_FILES = {"vendor/x/x.js": tmp_path / "x.js"}  # type: ignore[attr-defined]
     errors = NpmFileFinder().check()
     assert [e.id for e in errors] == ["passcode_portal.E001"]
+
+
+def test_the_scan_pages_ed25519_fallback_is_served_from_the_npm_package() -> None:
+    """@noble/ed25519, one ES module with no imports of its own (static/js/scan-offline.js loads
+    it where the browser has no Ed25519)."""
+    found = finders.find("vendor/noble-ed25519/index.js")
+    expected = Path(settings.BASE_DIR) / "node_modules" / "@noble" / "ed25519" / "index.js"
+    assert found == str(expected)
+    code = re.sub(r"/\*.*?\*/", "", Path(found).read_text(encoding="utf-8"), flags=re.S)
+    assert "verifyAsync" in code
+    assert re.findall(r"^\s*import\b.*", code, flags=re.M) == []  # nothing else to serve

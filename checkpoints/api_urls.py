@@ -27,5 +27,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("checkpoints/<str:code>/lookup/", apis.LookupApi.as_view(), name="api-lookup"),
     path("checkpoints/<str:code>/walk-ins/", apis.WalkInApi.as_view(), name="api-walk-in"),
+    path("checkpoints/<str:code>/bundle/", apis.BundleApi.as_view(), name="api-bundle"),
     path("trips/<int:pk>/arrival/", apis.ArrivalApi.as_view(), name="api-trip-arrival"),
 ]

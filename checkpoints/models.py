@@ -131,6 +131,14 @@ class ScanEvent(Counted):
     )
     overridden_at = models.DateTimeField(_("overridden at"), null=True, blank=True)
     override_reason = models.CharField(_("override reason"), max_length=500, blank=True)
+    # Decided by the tablet without a connection and sent once back online (docs/architecture.md,
+    # "Offline"): verdict, reason and warnings are the tablet's, ``scanned_at`` the time it
+    # happened on the server's clock, the device's clock measured against it kept in
+    # ``clock_offset_ms``. The hot path's insert leaves both to the database's defaults.
+    offline = models.BooleanField(_("scanned offline"), default=False, db_default=False)
+    clock_offset_ms = models.IntegerField(
+        _("device clock offset (ms)"), null=True, blank=True, help_text=_("Server minus device.")
+    )
     # The refusal of the same pass at the same checkpoint shortly before, which this scan's
     # ``refused_recently`` warning recalls (a truck turned away that came back). No index: it is
     # read through the scan, never searched by, and scans are not deleted.
@@ -238,6 +246,8 @@ class Alert(models.Model):
         OVERRIDE = "override", _("Refusal overridden by a supervisor")
         OVERDUE_ARRIVAL = "overdue_arrival", _("Inside, arrival not confirmed in time")
         OVERDUE_EXIT = "overdue_exit", _("Arrived, not exited after planned departure")
+        OFFLINE_CONFLICT = "offline_conflict", _("Admitted offline, refused by the server")
+        OFFLINE_CLOCK = "offline_clock", _("Offline scan with a wrong clock")
 
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     key = models.CharField(_("cause"), max_length=120, unique=True)

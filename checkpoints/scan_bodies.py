@@ -21,7 +21,9 @@ from trucks import validators
 from trucks.models import Pass, Trip
 from trucks.validators import mask_id_number
 
-_SCAN_KEYS = frozenset(ScanInputSerializer._declared_fields)
+# A scan decided offline is not the plain scan: it takes the serializer's path, which checks the
+# tablet's verdict (``checkpoints.services.offline`` records it).
+_SCAN_KEYS = frozenset(ScanInputSerializer._declared_fields) - {"offline"}
 _SCANNED_AT = ScanInputSerializer._declared_fields["scanned_at"]
 
 
@@ -104,10 +106,12 @@ def scan_body(
     persons_expected: int | None,
     replayed: bool = False,
     priority_lane: bool = False,
+    conflicts: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     """The answer to a scan, built by hand: this runs on every scan, and a few dict literals
     cost a fraction of nested serializers. ``priority_lane``: the truck's whitelist entry gives
-    it the priority lane (``ScanOutcome.priority_lane``, ``services.scan_priority_lane``)."""
+    it the priority lane (``ScanOutcome.priority_lane``, ``services.scan_priority_lane``);
+    ``conflicts``: the server's reasons against an offline admission (``ScanOutcome.conflicts``)."""
     zone = timezone.get_current_timezone()
     body: dict[str, Any] = {
         "id": scan.pk,
@@ -126,6 +130,8 @@ def scan_body(
         "earlier_refusal": None,
         "confirmed": scan.confirmed_at is not None,
         "priority_lane": priority_lane,
+        "offline": scan.offline,
+        "conflicts": list(conflicts),
         "pass": None,
         "trip": None,
     }

@@ -149,6 +149,38 @@ def _decide_exit(f: Facts, warnings: list[str]) -> Decision:
     )
 
 
+# Every (direction, verdict, reason) a scan can answer: what ``decide`` gives, and what the scan
+# gives before it (``invalid``: not one of our tokens; ``unknown``: well signed, no such pass). A
+# verdict a tablet reached offline is one of these (``checkpoints.serializers``).
+_REFUSED_EITHER_WAY = (
+    Reason.INVALID,
+    Reason.UNKNOWN,
+    Reason.CANCELLED,
+    Reason.REVOKED,
+    Reason.USED,
+    Reason.PLATE_MISMATCH,
+)
+OUTCOMES: frozenset[tuple[str, str, str]] = frozenset(
+    {
+        (Direction.IN, Verdict.ADMIT, Reason.OK),
+        (Direction.IN, Verdict.ADMIT_WITH_TEST, Reason.TEST_REQUIRED),
+        (Direction.OUT, Verdict.ADMIT, Reason.OK),
+        *(
+            (Direction.IN, Verdict.REFUSE, reason)
+            for reason in (
+                *_REFUSED_EITHER_WAY,
+                Reason.ALREADY_INSIDE,
+                Reason.EXPIRED,
+                Reason.NOT_YET_VALID,
+                Reason.WRONG_CHECKPOINT,
+                Reason.RED_CODE,
+            )
+        ),
+        *((Direction.OUT, Verdict.REFUSE, reason) for reason in _REFUSED_EITHER_WAY),
+    }
+)
+
+
 # What staff read on the tablet, in their language. Codes are the API; these are for people.
 MESSAGES: dict[str, Promise] = {
     Reason.OK: _("Valid pass. Admit."),

@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from checkpoints.models import LandingTest, ScanEvent
@@ -71,16 +73,21 @@ def _scan_events(trip: Trip) -> list[Event]:
         "checkpoint", "staff", "overridden_by"
     )
     for scan in scans.order_by("scanned_at", "pk"):
+        lines = [
+            scan.checkpoint.name,
+            _("Staff: %(name)s") % {"name": _name(scan.staff)},
+            scan.get_reason_display(),
+        ]
+        if scan.offline:
+            # Decided by the tablet with no network, and known here only since it synced.
+            received = date_format(timezone.localtime(scan.received_at), "Y-m-d H:i:s")
+            lines.append(_("Scanned offline, received %(at)s") % {"at": received})
         events.append(
             Event(
                 scan.scanned_at,
                 "scan",
                 f"{scan.get_direction_display()} · {scan.get_verdict_display()}",
-                [
-                    scan.checkpoint.name,
-                    _("Staff: %(name)s") % {"name": _name(scan.staff)},
-                    scan.get_reason_display(),
-                ],
+                lines,
             )
         )
         if scan.landing_test_sampled_at is not None:

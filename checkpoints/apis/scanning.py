@@ -41,6 +41,7 @@ def _scan_answer_body(outcome: services.ScanOutcome) -> dict[str, Any]:
         persons_expected=outcome.persons_expected,
         replayed=outcome.replayed,
         priority_lane=outcome.priority_lane,
+        conflicts=outcome.conflicts,
     )
 
 
@@ -180,8 +181,9 @@ class ScanApi(APIView):
     def get(self, request: Request, code: str) -> Response:
         """This staff member's latest scans at the checkpoint, newest first."""
         checkpoint = staff_checkpoint(request, code)
-        scans = selectors.scans_recent(checkpoint=checkpoint, staff=request_user(request))
+        scans = list(selectors.scans_recent(checkpoint=checkpoint, staff=request_user(request)))
         lanes = trucks_services.priority_lanes()
+        conflicts = services.offline_conflicts([s.pk for s in scans if s.offline])
         return Response(
             [
                 scan_body(
@@ -190,6 +192,7 @@ class ScanApi(APIView):
                     trip=s.trip,
                     persons_expected=1 + len(s.trip.co_riders.all()) if s.trip else None,
                     priority_lane=services.scan_priority_lane(s, lanes),
+                    conflicts=conflicts.get(s.pk, ()),
                 )
                 for s in scans
             ]

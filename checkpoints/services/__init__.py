@@ -1,7 +1,8 @@
 """Operations that write at the checkpoint: scans (``scan``, with the decision under the trip's
-lock in ``locked`` and its SQL in ``sql``), what staff do after a scan (``after_scan``), the
-consignee's arrival (``arrival``), alerts (``alerts``) and who may act where (``access``).
-Callers use the names below, from ``checkpoints.services``."""
+lock in ``locked`` and its SQL in ``sql``; scans a tablet decided offline in ``offline``), what
+staff do after a scan (``after_scan``), the consignee's arrival (``arrival``), alerts
+(``alerts``) and who may act where (``access``). Callers use the names below, from
+``checkpoints.services``."""
 
 from checkpoints.services.access import checkpoint_access, staff_may_scan
 from checkpoints.services.after_scan import (
@@ -14,8 +15,10 @@ from checkpoints.services.after_scan import (
 )
 from checkpoints.services.alerts import alerts_acknowledge, alerts_resolve
 from checkpoints.services.arrival import trip_confirm_arrival
-from checkpoints.services.locked import scan_priority_lane
+from checkpoints.services.locked import offline_conflicts, scan_priority_lane
+from checkpoints.services.offline import OFFLINE_LIMIT
 from checkpoints.services.records import (
+    OfflineVerdict,
     PassRecord,
     ScanInput,
     ScanOutcome,
@@ -23,7 +26,6 @@ from checkpoints.services.records import (
     TripRecord,
 )
 from checkpoints.services.scan import (
-    OFFLINE_LIMIT,
     plate_recheck_error,
     scan_id_check,
     scan_if_session_holds,
@@ -34,6 +36,7 @@ from checkpoints.services.scan import (
 
 __all__ = [
     "OFFLINE_LIMIT",
+    "OfflineVerdict",
     "PassRecord",
     "ScanInput",
     "ScanOutcome",
@@ -45,6 +48,7 @@ __all__ = [
     "checkpoint_access",
     "landing_test_result",
     "landing_test_sample",
+    "offline_conflicts",
     "plate_recheck_error",
     "scan_confirm",
     "scan_id_check",

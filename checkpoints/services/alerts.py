@@ -38,6 +38,19 @@ def raise_alert(
     )
 
 
+def forged_alert(*, checkpoint: Checkpoint, scan: ScanEvent, digest: str) -> None:
+    """A code whose signature does not hold: one alert per code (its digest, ``digest_of``),
+    however many times and wherever it is scanned."""
+    raise_alert(
+        kind=Alert.Kind.FORGED,
+        key=f"forged:{digest}",
+        checkpoint=checkpoint,
+        scan=scan,
+        trip=None,
+        detail={"token_digest": digest},
+    )
+
+
 def alerts_resolve(*, actor: User, alerts: Any, note: str = "") -> int:
     """Mark open alerts resolved by the acting official, in one UPDATE and only where still open:
     an alert resolved earlier keeps who resolved it, even when two officials act at once."""

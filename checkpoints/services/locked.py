@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +65,7 @@ def recorded_answer(scan_id: uuid.UUID) -> ScanOutcome | None:
     persons = None
     if scan.trip is not None:
         persons = 1 + CoRider.objects.filter(trip=scan.trip).count()
+    conflicts = offline_conflicts([scan.pk]).get(scan.pk, ()) if scan.offline else ()
     return ScanOutcome(
         scan,
         scan.trip_pass,
@@ -73,7 +75,21 @@ def recorded_answer(scan_id: uuid.UUID) -> ScanOutcome | None:
         priority_lane=(
             scan.trip is not None and scan_priority_lane(scan, trucks_services.priority_lanes())
         ),
+        conflicts=conflicts,
     )
+
+
+def offline_conflicts(scan_pks: Collection[int]) -> dict[int, tuple[str, ...]]:
+    """The server's reasons against offline admissions, by scan, as their ``offline_conflict``
+    alerts keep them (``checkpoints.services.offline``): one query for a list of scans."""
+    found: dict[int, tuple[str, ...]] = {}
+    if scan_pks:
+        rows = Alert.objects.filter(
+            scan_id__in=scan_pks, kind=Alert.Kind.OFFLINE_CONFLICT
+        ).values_list("scan_id", "detail")
+        for scan_pk, detail in rows:
+            found[scan_pk] = (*found.get(scan_pk, ()), str(detail.get("reason", "")))
+    return found
 
 
 def scan_priority_lane(scan: ScanEvent, lanes: trucks_services.PriorityLanes) -> bool:

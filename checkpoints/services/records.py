@@ -15,6 +15,20 @@ from trucks.models import Pass, Trip
 
 
 @dataclass(frozen=True)
+class OfflineVerdict:
+    """What a tablet decided without a connection (docs/architecture.md, "Offline"), sent with
+    the scan once it is back online: recorded as decided, and checked against the server's own
+    decision at the time it happened."""
+
+    verdict: str
+    reason: str
+    warnings: tuple[str, ...] = ()
+    # Server clock minus the device's, as the tablet measured it when it last synced; None when
+    # it could not.
+    clock_offset_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class ScanInput:
     token: str
     direction: str
@@ -25,6 +39,8 @@ class ScanInput:
     # Staff checked again a plate that differs from the registered one, and it does: only then
     # is the scan refused as plate_mismatch (a slip of the finger must not refuse a truck).
     plate_mismatch_confirmed: bool = False
+    # Decided offline by the tablet; then ``scan_id`` and ``scanned_at`` are given too.
+    offline: OfflineVerdict | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class ScanRecord:
     overridden_by_id: int | None = None
     confirmed_at: datetime | None = None
     earlier_refusal: EarlierRefusal | None = None
+    offline: bool = False  # the hot path records online scans only
 
     @property
     def id(self) -> int:
@@ -120,3 +137,6 @@ class ScanOutcome:
     # The truck takes the priority lane (its company's whitelist entry says so for its plate
     # and cargo at the scan's time): shown to staff, decided by no rule of the verdict's.
     priority_lane: bool = False
+    # An offline admission the server would have refused at the time: the server's reasons
+    # (``checkpoints.services.offline``). Empty for every other scan.
+    conflicts: tuple[str, ...] = ()

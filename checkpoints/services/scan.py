@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkpoints import verification
-from checkpoints.models import Alert, Reason, ScanEvent, Verdict
-from checkpoints.services.alerts import raise_alert
+from checkpoints.models import Reason, ScanEvent, Verdict
+from checkpoints.services.alerts import forged_alert
 from checkpoints.services.locked import digest_of, recorded_answer, scan_locked, scan_one_trip
+from checkpoints.services.offline import OFFLINE_LIMIT, scan_offline
 from checkpoints.services.records import PlateDiffers, ScanInput, ScanOutcome, ScanRecord
 from checkpoints.services.sql import postgresql
 from passcode_portal.errors import DomainError
@@ -31,9 +32,6 @@ from trucks import passcode, validators
 # A device's clock may run a little ahead; a scan synced later than this is judged at the time
 # it reached us (the device judged it offline already; this only bounds a wrong clock).
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-OFFLINE_LIMIT = timedelta(hours=24)
 
 
 def _judged_at(scanned_at: datetime | None, now: datetime) -> datetime:
@@ -72,14 +70,7 @@ def _record_unverified(
             received_at=now,
         )
         if forged:
-            raise_alert(
-                kind=Alert.Kind.FORGED,
-                key=f"forged:{digest}",
-                checkpoint=checkpoint,
-                scan=scan,
-                trip=None,
-                detail={"token_digest": digest},
-            )
+            forged_alert(checkpoint=checkpoint, scan=scan, digest=digest)
     return ScanOutcome(scan, None, None, None)
 
 
@@ -149,7 +140,7 @@ def scan_if_session_holds(
     nothing recorded, and the caller authenticates the request in full and calls
     ``scan_perform``. A plate to check again is refused as ``scan_perform`` refuses it: the
     session held, or the lock would not have gone on to decide."""
-    if not sessions_confirmable():
+    if not sessions_confirmable() or data.offline is not None:
         return None
     now = timezone.now()
     try:
@@ -177,6 +168,8 @@ def _scan(*, staff: User, checkpoint: Checkpoint, data: ScanInput) -> ScanOutcom
     now = timezone.now()
     at = _judged_at(data.scanned_at, now)
     try:
+        if data.offline is not None:
+            return scan_offline(staff=staff, checkpoint=checkpoint, data=data, now=now)
         try:
             claims = passcode.decode(data.token)
         except passcode.TokenError as exc:

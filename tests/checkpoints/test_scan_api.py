@@ -48,6 +48,8 @@ ANSWER_KEYS = {
     "earlier_refusal",
     "confirmed",
     "priority_lane",
+    "offline",
+    "conflicts",
     "pass",
     "trip",
 }
@@ -88,6 +90,7 @@ def test_it_admits_a_green_pass(
     assert (data["landing_test"], data["overridden"], data["confirmed"]) == ("", False, False)
     assert (data["override"], data["earlier_refusal"]) == (None, None)
     assert data["priority_lane"] is False  # the company is on no whitelist
+    assert (data["offline"], data["conflicts"]) == (False, [])
     assert data["pass"] == {
         "id": pass_.pk,
         "colour": "green",

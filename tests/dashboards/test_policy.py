@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.dashboards.conftest import OTHER_ROLES, signed_in_as
-from tests.factories import UserFactory
+from tests.factories import UserFactory, staff_user
 from tests.lifecycle import bulk_passes, run_after_commit
 from trucks import services
 from trucks.models import Pass, Policy
@@ -155,6 +155,14 @@ def test_a_race_at_the_same_instant_is_a_409_too(official_client: Client, monkey
         ({"test_max_age_hours": "soon"}, "The test valid for (hours) is not valid."),
         ({"red_risk_level": "extreme"}, "The red from risk level is not one of the choices."),
         ({"max_advance_days": "0"}, "The registration horizon (days) must be at least 1."),
+        (
+            {"offline_max_age_minutes": "0"},
+            "The offline data is old after (minutes) must be at least 1.",
+        ),
+        (
+            {"offline_max_age_minutes": "1441"},
+            "The offline data is old after (minutes) can be at most 1440.",
+        ),
         ({"note": ""}, "Enter the note."),
         ({}, "Change at least one setting"),
         ({"action": "delete"}, "Choose to preview or to publish."),
@@ -201,3 +209,26 @@ def test_every_other_role_is_refused(role: str, checkpoint: Any) -> None:
     assert Policy.objects.count() == 1
     anonymous = Client().get(URL)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_the_age_of_offline_data_is_published_and_reaches_the_tablets(
+    official_client: Client, checkpoint: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    page = official_client.get(URL).content.decode()
+    assert re.search(r'name="offline_max_age_minutes" value="15"', page)
+    assert "A checkpoint tablet scanning without a connection warns staff" in page
+    body = the_form(services.policy_current(), offline_max_age_minutes=30, note="山区信号差")
+
+    official_client.post(URL, {**body, "action": "preview"})
+    with run_after_commit(django_capture_on_commit_callbacks):
+        published = official_client.post(URL, {**body, "based_on": "1", "action": "publish"})
+
+    assert published.status_code == 302
+    assert services.policy_current().offline_max_age_minutes == 30
+    history = official_client.get(URL).content.decode()
+    change = "<dt>offline data is old after (minutes)</dt><dd><del>15</del> → <ins>30</ins>"
+    assert change in history
+    tablet = Client()
+    tablet.force_login(staff_user(checkpoint))
+    bundle = tablet.get(f"/api/v1/checkpoints/{checkpoint.code}/bundle/").json()
+    assert bundle["policy"]["offline_max_age_minutes"] == 30

@@ -3,12 +3,13 @@ events in order, from the records the services write; other roles are refused.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from checkpoints import services as checkpoint_services
 from dashboards.timeline import timeline
@@ -84,3 +85,27 @@ def test_other_roles_are_refused(trip: Any, role: str) -> None:
     client = Client()
     client.force_login(user)
     assert client.get(f"/dashboard/trips/{trip.pk}/").status_code == 403
+
+
+def test_a_scan_made_offline_says_so_and_when_it_arrived(trip: Any) -> None:
+    checkpoint = CheckpointFactory(code="CP-B", name="乙站")
+    scanned = timezone.now() - timedelta(minutes=40)
+    checkpoint_services.scan_perform(
+        staff=staff_user(checkpoint),
+        checkpoint=checkpoint,
+        data=checkpoint_services.ScanInput(
+            token=pass_token(Pass.objects.get(trip=trip)),
+            direction="out",
+            scan_id=uuid.uuid4(),
+            scanned_at=scanned,
+            offline=checkpoint_services.OfflineVerdict(verdict="admit", reason="ok"),
+        ),
+    )
+
+    with translation.override("en"):
+        scans = [e for e in timeline(trip) if e.kind == "scan"]
+
+    offline = next(e for e in scans if "乙站" in e.lines)
+    assert offline.at == scanned
+    assert any(line.startswith("Scanned offline, received ") for line in offline.lines)
+    assert not any("offline" in line for e in scans if e is not offline for line in e.lines)

@@ -141,6 +141,7 @@ def test_a_policy_change_is_a_new_version(admin_client: Client) -> None:
             "remind_expiry_hours": 2,
             "overdue_arrival_hours": 6,
             "exit_grace_hours": 2,
+            "offline_max_age_minutes": 15,
             "note": "24-hour tests",
         },
     )

@@ -57,6 +57,10 @@ class Pass(Counted):
                 name="pass_active_until_idx",
                 condition=Q(status="active"),
             ),
+            # The checkpoint's offline bundle holds every pass that ended less than a day ago,
+            # whatever its status (``checkpoints.bundle``): a week's registrations among a
+            # year's passes, found by this range.
+            models.Index(fields=["valid_until"], name="pass_until_idx"),
             uncounted_index("pass_uncounted_idx"),
         ]
         constraints = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +78,18 @@ class Policy(models.Model):
     )
     exit_grace_hours = models.PositiveIntegerField(
         _("exit overdue after planned departure (hours)"), default=2
+    )
+    # The checkpoint tablet (offline scanning, docs/architecture.md, "Offline"): how old the
+    # passes it holds may grow before it warns staff that its verdicts may miss changes. A day
+    # at most: the bundle holds no pass that ended longer ago than that.
+    offline_max_age_minutes = models.PositiveIntegerField(
+        _("offline data is old after (minutes)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text=_(
+            "A checkpoint tablet scanning without a connection warns staff once the passes it "
+            "holds are older than this."
+        ),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

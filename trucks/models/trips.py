@@ -145,11 +145,12 @@ class Trip(Counted):
         verbose_name_plural = _("trips")
         ordering = ["-planned_arrival", "-id"]
         indexes = [
-            # Only one index reads ``status``: the trucks inside now, which the officials'
-            # figures count (few rows, of a province's million). An update that touches no
-            # indexed column is a heap-only (HOT) update that writes no index at all; a status
-            # change writes the indexes once, at each step of a trip. Lists by status are per
-            # company, consignee or day, and filter the few rows these indexes find.
+            # Only two indexes read ``status``: the trucks inside now, which the officials'
+            # figures count, and those in the city, which the offline bundle holds (few rows
+            # each, of a province's million). An update that touches no indexed column is a
+            # heap-only (HOT) update that writes no index at all; a status change writes the
+            # indexes once, at each step of a trip. Lists by status are per company, consignee
+            # or day, and filter the few rows these indexes find.
             models.Index(fields=["company", "-planned_arrival"], name="trip_company_idx"),
             models.Index(fields=["driver", "-planned_arrival"], name="trip_driver_idx"),
             models.Index(fields=["consignee", "-planned_arrival"], name="trip_consignee_idx"),
@@ -160,6 +161,15 @@ class Trip(Counted):
                 fields=["entry_checkpoint"],
                 name="trip_inside_idx",
                 condition=Q(status="inside"),
+            ),
+            # The trucks in the city now, arrived or not, whose exits the checkpoint's offline
+            # bundle must hold whatever their pass's window (``checkpoints.bundle``). A status
+            # change writes every index anyway (the status is in these predicates), so this costs
+            # an entry per trip while it is in the city.
+            models.Index(
+                fields=["id"],
+                name="trip_in_city_idx",
+                condition=Q(status__in=["inside", "arrived"]),
             ),
         ]
         constraints = [

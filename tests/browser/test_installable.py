@@ -69,6 +69,11 @@ def kept_scan_page(chromium: Any, live_server: Any, viewport: dict[str, int]) ->
     return page
 
 
+def sign_out(page: Any, live_server: Any) -> None:
+    page.click("form[data-sign-out] button")
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+
+
 def go_offline(page: Any) -> list[str]:
     """The network off: the browser's offline emulation, and every request aborted whoever
     makes it (Playwright routes the service worker's requests too). Returns the list of the
@@ -275,10 +280,9 @@ def test_signing_out_leaves_no_page_on_the_tablet(
     page = kept_scan_page(chromium, live_server, TABLET)
     scan_url = page.url
 
-    page.click("form[data-sign-out] button")
-    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    sign_out(page, live_server)
 
-    assert [name for name in page.evaluate(CACHED) if name.startswith("scan-pages-")] == []
+    assert kept_pages(page.evaluate(CACHED)) == []
     go_offline(page)
     with pytest.raises(Exception, match=r"ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
         page.goto(scan_url)
@@ -305,8 +309,7 @@ def test_another_user_on_the_tablet_opens_their_own_checkpoint(
 ) -> None:
     page = kept_scan_page(chromium, live_server, TABLET)
     first = page.url
-    page.click("form[data-sign-out] button")
-    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    sign_out(page, live_server)
     south = CheckpointFactory(code="JZ-G55-S")
     staff_user(south, username="south")
 

@@ -36,6 +36,10 @@ SCAN_PAGE_CSP = "; ".join(
         "media-src 'self'",
         "connect-src 'self'",
         "font-src 'self'",
+        # The app's service worker and manifest (checkpoints.pwa), named though default-src
+        # already allows them, so narrowing default-src cannot take the offline app away.
+        "worker-src 'self'",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
@@ -172,10 +176,10 @@ def _scan_texts() -> dict[str, Any]:
     }
 
 
-@login_required
-def checkpoint_scan(request: HttpRequest, code: str) -> HttpResponse:
-    """The scan page, for staff assigned to the checkpoint only: the API would refuse everyone
-    else's scans anyway, so they are refused the page up front."""
+def scan_checkpoint(request: HttpRequest, code: str) -> tuple[Checkpoint, bool]:
+    """The checkpoint whose scan page (or the app made of it, ``checkpoints.pwa``) is asked for,
+    and whether the user supervises there: staff assigned to it only. The API would refuse
+    everyone else's scans anyway, so they are refused the page up front."""
     try:
         checkpoint: Checkpoint = selectors.checkpoint_by_code(code)
     except NotFound:
@@ -186,7 +190,14 @@ def checkpoint_scan(request: HttpRequest, code: str) -> HttpResponse:
     access = services.checkpoint_access(user)
     if checkpoint.pk not in access:
         raise PermissionDenied(_("You are not assigned to this checkpoint."))
-    supervisor = access[checkpoint.pk]
+    return checkpoint, access[checkpoint.pk]
+
+
+@login_required
+def checkpoint_scan(request: HttpRequest, code: str) -> HttpResponse:
+    """The scan page. It works offline once opened: ``checkpoints.pwa`` serves the worker that
+    keeps it and the manifest that makes it an app."""
+    checkpoint, supervisor = scan_checkpoint(request, code)
     config = {
         "checkpoint": checkpoint.code,
         "supervisor": supervisor,

@@ -325,7 +325,8 @@ def test_a_decoder_that_cannot_start_is_shown(
     page = open_page(browser, live_server, TABLET)
     page.context.grant_permissions(["camera"], origin=live_server.url)
     if breakage == "wasm_unreachable":
-        page.route("**/zxing_reader.wasm", lambda route: route.abort())
+        # For the page's service worker too, which would otherwise keep it at install.
+        page.context.route("**/zxing_reader.wasm", lambda route: route.abort())
     else:
         page.route("**/scan/", without_wasm_eval)
     sign_in(page, live_server, "staff")

@@ -44,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS, Server, _environment, _prepare, _recreate_database
+from passcode_portal.rows import named_rows
 
 PASSES = 20_000
 CHANGES = 100
@@ -163,13 +164,14 @@ def _rows_floor() -> float:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT p.id, p.colour, p.status, extract(epoch FROM p.valid_from)::bigint, "
-            "extract(epoch FROM p.valid_until)::bigint, t.status, v.plate, 1, t.multi_entry, "
-            "t.entry_checkpoint_id, t.reference, false FROM trucks_pass p "
+            "SELECT p.id, p.colour, p.status, extract(epoch FROM p.valid_from)::bigint AS vf, "
+            "extract(epoch FROM p.valid_until)::bigint AS vu, t.status AS trip_status, v.plate, "
+            "1 AS persons, t.multi_entry, t.entry_checkpoint_id, t.reference, false AS lane "
+            "FROM trucks_pass p "
             "JOIN trucks_trip t ON t.id = p.trip_id JOIN trucks_vehicle v ON v.id = t.vehicle_id "
             "WHERE p.valid_until > now() - interval '24 hours'"
         )
-        rows = cursor.fetchall()
+        rows = named_rows(cursor)
     gzip.compress(json.dumps({"passes": rows}, ensure_ascii=False).encode())
     return (time.perf_counter() - started) * 1000
 

@@ -51,18 +51,22 @@ ICONS = (
 # loads when the camera starts), the favicon and the app's icons. The CSS loads no fonts or
 # images. A file added to the page goes here too (a test compares the page with this list); so
 # does one a script loads on demand, which the page does not name (the noble-ed25519 fallback
-# of js/scan-offline.js, once there).
+# of js/scan-offline.js).
 PRECACHE: tuple[str, ...] = (
     "css/app.css",
     "css/scan.css",
     "js/app.js",
     "js/scan-camera.js",
+    "js/scan-store.js",
+    "js/scan-offline.js",
     "js/scan.js",
     "js/scan-install.js",
     "img/favicon.svg",
     *(icon.name for icon in ICONS),
     "vendor/barcode-detector/ponyfill.js",
     "vendor/zxing-wasm/zxing_reader.wasm",
+    # Loaded by js/scan-offline.js on first need, where the browser has no Ed25519 of its own.
+    "vendor/noble-ed25519/index.js",
 )
 
 # Files an ES module above imports by a relative path: (the module, the path it imports). The

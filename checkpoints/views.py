@@ -156,6 +156,10 @@ def _scan_texts() -> dict[str, Any]:
                 "Confirming plate and persons, landing tests and overrides are possible once "
                 "this scan has been sent."
             ),
+            "alert_later": _(
+                "Officials are alerted as soon as this scan reaches the server; call the command "
+                "centre if it cannot wait."
+            ),
             "short": _("offline"),
             "no_driver": _("shown once online"),
         },
@@ -205,6 +209,7 @@ def checkpoint_scan(request: HttpRequest, code: str) -> HttpResponse:
         "time_zone": str(settings.TIME_ZONE),
         "urls": {
             "scans": reverse("api-scan", args=[checkpoint.code]),
+            "bundle": reverse("api-bundle", args=[checkpoint.code]),
             "lookup": reverse("api-lookup", args=[checkpoint.code]),
             "walk_ins": reverse("api-walk-in", args=[checkpoint.code]),
         },

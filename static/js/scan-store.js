@@ -1,5 +1,5 @@
 // What the checkpoint's scan page keeps on the tablet, in IndexedDB (docs/architecture.md,
-// "Scanning offline"): the bundle of passes it decides offline from, the scans not sent yet, and
+// "Offline"): the bundle of passes it decides offline from, the scans not sent yet, and
 // what this tablet did offline since its last sync. IndexedDB rather than localStorage: it holds
 // tens of thousands of rows, survives a closed tab and a restarted browser, and is written in
 // transactions, so a scan is either queued whole or not at all.

@@ -9,7 +9,7 @@
 // same. With no answer in OFFLINE_AFTER_MS, or while the network is down, the verdict is decided
 // on the tablet (static/js/scan-offline.js) from the checkpoint's bundle of passes, synced every
 // minute while online, and the scan is sent with that verdict once the network is back
-// (docs/architecture.md, "Scanning offline"). Words come from the JSON the server renders with
+// (docs/architecture.md, "Offline"). Words come from the JSON the server renders with
 // the page (#scan-config), translated there.
 (function () {
   "use strict";
@@ -47,6 +47,7 @@
   const PROBE_MS = 10000; // while offline, a small request to notice the network's return
   const BUNDLE_TIMEOUT_MS = 20000; // a whole bundle is a few hundred kilobytes
   const MINUTE_MS = 60000;
+  const DAY_MS = 24 * 60 * MINUTE_MS;
 
   // -------------------------------------------------------------------------------------------
   // Small helpers
@@ -650,6 +651,7 @@
     });
     queuePanel.hidden = list.length === 0;
     app.dataset.queued = String(list.length);
+    app.dataset.unsent = String(jobs.size); // on their way included
     renderBanner(list.length);
     if (netStatus.dataset.flash) {
       return; // the flash shows out its time, then this runs again
@@ -793,7 +795,7 @@
       retryLater(job, T.queued);
       return;
     }
-    retryLater(job, error);
+    retryLater(job, job.undecided || error);
     if (current === job.scan_id && !job.shown) {
       showWait(job, "failed");
     }
@@ -816,6 +818,11 @@
     }
     for (const waitingJob of jobs.values()) {
       if (waitingJob.token !== token || waitingJob.direction !== direction) {
+        continue;
+      }
+      if (waitingJob.shown && now - Date.parse(waitingJob.scanned_at) > DUPLICATE_MS) {
+        // Decided offline a while ago and waiting to be sent: the code shown again now is
+        // another presentation of it (perhaps a copy), judged anew, not the same scan.
         continue;
       }
       // This code is already on its way, or waiting to be sent again: the same scan, so it
@@ -922,6 +929,14 @@
     } catch (error) {
       return false;
     }
+    if (judged.newer) {
+      // A pass issued since the last sync: its colour is not known here, so it is neither
+      // admitted nor refused; it waits for the network, and staff are told why.
+      job.undecided = fmt(T.offline_mode.newer, {
+        time: timeText(new Date(bundle.generatedAt).toISOString(), false),
+      });
+      return false;
+    }
     const warnings = judged.warnings || [];
     job.offline = {
       verdict: judged.verdict,
@@ -941,7 +956,7 @@
       trip: judged.trip || null,
       priority_lane: Boolean(judged.priorityLane),
       offline: true,
-      newer: Boolean(judged.newer),
+      alert: judged.alert || null,
     };
     job.error = T.queued;
     noteLocal(job.shown, job, false, judged);
@@ -1081,11 +1096,23 @@
         max_pass_id: data.max_pass_id,
         fields: data.fields,
       };
-      await store.saveBundle(data, meta);
       const passes = whole ? new Map() : bundle.judging.passes;
       data.passes.forEach(function (row) {
         passes.set(row[0], rowObject(data.fields, row));
       });
+      // A delta never says a row left the bundle: a pass whose window ended more than a day
+      // ago, of a truck not in the city, is dropped here as the server stops sending it.
+      const drop = [];
+      const gone = (data.server_time_ms - DAY_MS) / 1000;
+      passes.forEach(function (row, id) {
+        if (row.valid_until < gone && row.trip_status !== "inside" && row.trip_status !== "arrived") {
+          drop.push(id);
+        }
+      });
+      drop.forEach(function (id) {
+        passes.delete(id);
+      });
+      await store.saveBundle(Object.assign({}, data, { drop: drop }), meta);
       await useBundle(meta, passes);
       mark(whole ? "bundle:full-ready" : "bundle:delta-ready");
       cleanLocal(bundle.generatedAt);
@@ -1446,7 +1473,7 @@
   }
 
   // An offline verdict says so: how old the data it was decided from is (a warning past the
-  // policy's age), how many scans wait to be sent, and for a pass not in the data, why.
+  // policy's age), and how many scans wait to be sent.
   function offlineNotes(answer) {
     const minutes = bundleAgeMinutes();
     const stale = Boolean(bundle) && minutes >= bundle.maxAgeMinutes;
@@ -1460,13 +1487,9 @@
     }
     const item = note(parts.join(" "), "offline");
     item.dataset.stale = String(stale);
-    if (answer.newer && bundle) {
-      note(
-        fmt(T.offline_mode.newer, {
-          time: timeText(new Date(bundle.generatedAt).toISOString(), false),
-        }),
-        "newer",
-      );
+    if (answer.id === null && answer.alert) {
+      // The verdict's words say officials are alerted: true once the scan reaches the server.
+      note(T.offline_mode.alert_later, "alert-later");
     }
     if (answer.id === null) {
       note(T.offline_mode.later, "later");

@@ -15,6 +15,21 @@ from tests.factories import PASSWORD, CheckpointFactory, at, dispatcher, make_tr
 from trucks.models import Pass, Trip
 from trucks.services import pass_token
 
+# The service worker controls the page, and keeps a copy of it under its URL in a "scan-pages-"
+# cache: the page opens with the network off.
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+# Whether the worker keeps this page: a copy under its URL in a "scan-pages-" cache.
+KEPT = """async () => {
+  for (const name of await caches.keys()) {
+    if (name.startsWith('scan-pages-')
+        && await (await caches.open(name)).match(location.origin + location.pathname)) {
+      return true;
+    }
+  }
+  return false;
+}"""
+
+
 # The verdict on screen: {verdict, reason, state}, or null while none is shown.
 VERDICT = """() => {
   const v = document.querySelector('#verdict');

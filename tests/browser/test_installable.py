@@ -23,6 +23,8 @@ from PIL import Image
 from checkpoints import pwa
 from tests.browser.conftest import PHONE, TABLET, open_page
 from tests.browser.scanpage import (
+    CONTROLLED,
+    KEPT,
     open_scan_page,
     sign_in,
     staff_scan_page,
@@ -33,17 +35,6 @@ from trucks import qr
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CONTROLLED = "() => navigator.serviceWorker.controller !== null"
-# Whether the worker keeps this page: a copy under its URL in a "scan-pages-" cache.
-KEPT = """async () => {
-  for (const name of await caches.keys()) {
-    if (name.startsWith('scan-pages-')
-        && await (await caches.open(name)).match(location.origin + location.pathname)) {
-      return true;
-    }
-  }
-  return false;
-}"""
 # Every URL the worker keeps, by cache.
 CACHED = """async () => {
   const kept = {};

@@ -39,7 +39,7 @@ from trucks.services.passes import revoke_active_passes
 pytestmark = pytest.mark.browser
 
 BUNDLE_READY = "() => document.querySelector('#scan-app').dataset.bundle === 'ready'"
-OFFLINE_VERDICT = """() => {
+DONE = """() => {
   const v = document.querySelector('#verdict');
   return v && !v.hidden && v.dataset.state === 'done' ? {verdict: v.dataset.verdict,
     reason: v.dataset.reason, offline: v.dataset.offline} : null;
@@ -85,7 +85,7 @@ def offline_verdict(page: Any, token: str) -> dict[str, str]:
     if page.locator("#verdict").is_visible():
         page.click("#verdict [data-action=next]")
     scan_with_handheld(page, token)
-    shown: dict[str, str] = wait_until(page, OFFLINE_VERDICT)
+    shown: dict[str, str] = wait_until(page, DONE)
     assert shown["offline"] == "true", shown
     return shown
 
@@ -295,7 +295,7 @@ def test_the_camera_scans_offline(
     network.cut()
 
     page.click("#camera-toggle")
-    shown = wait_until(page, OFFLINE_VERDICT)
+    shown = wait_until(page, DONE)
     assert shown == {"verdict": "admit", "reason": "ok", "offline": "true"}
     assert page.evaluate(VERDICT)["state"] == "done"
     network.restore()
@@ -336,3 +336,54 @@ def test_one_pass_admitted_offline_at_two_checkpoints_is_one_conflict(
     for page in pages:
         assert page.errors == [] and page.outside_requests == []
         page.context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The switch, both ways, with no button
+
+
+def test_the_page_switches_offline_and_back_by_itself(
+    chromium: Any, live_server: Any, regions: None
+) -> None:
+    checkpoint = CheckpointFactory(code="JZ-G55-N")
+    staff_user(checkpoint, username="staff")
+    tokens = [open_trip(checkpoint)[1] for _ in range(4)]
+    page = tablet(chromium, live_server, checkpoint.code, "staff", TABLET)
+    banner = page.locator("#offline-banner")
+    assert banner.get_attribute("data-mode") == "online"
+    scans_url = f"**/api/v1/checkpoints/{checkpoint.code}/scans/"
+    held: list[str] = []
+
+    def no_answer(route: Any) -> None:
+        held.append(route.request.post_data_json["scan_id"])  # and never answered
+
+    page.route(scans_url, no_answer)
+    # A server that does not answer: each scan is decided on the tablet once 3 s have passed.
+    for token in tokens[:2]:
+        assert offline_verdict(page, token)["reason"] == "ok"
+    assert len(held) == 2
+    # Two of the last requests failed: the page works offline, and decides at once, asking
+    # nothing of the server for the new scan.
+    wait_until(page, "() => document.querySelector('#offline-banner').dataset.mode === 'offline'")
+    assert offline_verdict(page, tokens[2])["reason"] == "ok"
+    third = {job["scan_id"] for job in queued_on_the_tablet(page, checkpoint.code)} - set(held)
+    assert len(third) == 1 and not third & set(held)
+
+    # The server answers again: requests succeed, the page is online again by itself, and the
+    # scans it kept are sent.
+    page.unroute(scans_url, no_answer)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until(
+        page,
+        "() => document.querySelector('#offline-banner').dataset.mode === 'online'",
+        timeout=40,
+    )
+    wait_sent(page, timeout=40)
+    assert ScanEvent.objects.filter(offline=True).count() == 3
+    page.click("#verdict [data-action=next]")
+    scan_with_handheld(page, tokens[3])
+    shown = wait_until(page, DONE)
+    assert shown == {"verdict": "admit", "reason": "ok", "offline": "false"}
+    assert ScanEvent.objects.filter(offline=False).count() == 1
+    assert page.errors == [] and page.outside_requests == []
+    page.context.close()

@@ -306,6 +306,9 @@ def _browser(
     from trucks import qr
 
     session, csrf = _tablet_session(staff, code)
+    # Playwright's sync API runs an event loop in this thread; the resets between runs are
+    # plain synchronous queries made while the browser waits (as in tests/browser/conftest.py).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     base = f"http://127.0.0.1:{port}"
     folder = Path(tempfile.mkdtemp(prefix="passcode-bench-page-"))
     video = qr_video(qr.qr_png(token), folder)

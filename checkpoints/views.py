@@ -147,7 +147,7 @@ def _scan_texts() -> dict[str, Any]:
                 "This tablet has no offline data yet: it is loaded as soon as the tablet is "
                 "online, and verdicts wait for the connection until then."
             ),
-            "waiting": _("%(count)s scans waiting to be sent."),
+            "waiting": _("Scans waiting to be sent: %(count)s."),
             "newer": _(
                 "This pass is not in the tablet's offline data, updated at %(time)s: it may have "
                 "been registered since. Do not admit it until it can be checked online."

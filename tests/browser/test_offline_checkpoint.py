@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -126,7 +127,8 @@ def _cases(checkpoint: Any) -> dict[str, str]:
     cases["red_code"] = token_of(trip(test_result="positive", test_sampled_at=at(-3)))
     revoked = trip()
     revoked_token = token_of(revoked)
-    revoke_active_passes(trip=revoked, reason="检测阳性复核", now=timezone.now())
+    with transaction.atomic():
+        revoke_active_passes(trip=revoked, reason="检测阳性复核", now=timezone.now())
     cases["revoked"] = revoked_token
     cancelled = trip()
     cases["cancelled"] = token_of(cancelled)
@@ -208,7 +210,8 @@ def test_offline_verdicts_kept_across_a_reload_and_sent_once(
     )
     red = pass_token(Pass.objects.get(trip=red_trip))
     revoked_trip, revoked = open_trip(checkpoint)
-    revoke_active_passes(trip=revoked_trip, reason="复核", now=timezone.now())
+    with transaction.atomic():
+        revoke_active_passes(trip=revoked_trip, reason="复核", now=timezone.now())
     later_trip, later = open_trip(checkpoint)
     forged = forged_token(green_trip.passes.get().pk)
 

@@ -30,6 +30,9 @@ KEPT = """async () => {
 }"""
 
 
+# The page holds its checkpoint's bundle, synced or restored, and can decide offline.
+BUNDLE_READY = "() => document.querySelector('#scan-app').dataset.bundle === 'ready'"
+
 # The verdict on screen: {verdict, reason, state}, or null while none is shown.
 VERDICT = """() => {
   const v = document.querySelector('#verdict');

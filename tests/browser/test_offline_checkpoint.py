@@ -21,6 +21,7 @@ from checkpoints import services as checkpoint_services
 from checkpoints.models import Alert, ScanEvent
 from tests.browser.conftest import PHONE, TABLET, open_page, qr_video
 from tests.browser.scanpage import (
+    BUNDLE_READY,
     CONTROLLED,
     KEPT,
     VERDICT,
@@ -39,7 +40,6 @@ from trucks.services.passes import revoke_active_passes
 
 pytestmark = pytest.mark.browser
 
-BUNDLE_READY = "() => document.querySelector('#scan-app').dataset.bundle === 'ready'"
 DONE = """() => {
   const v = document.querySelector('#verdict');
   return v && !v.hidden && v.dataset.state === 'done' ? {verdict: v.dataset.verdict,

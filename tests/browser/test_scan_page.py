@@ -16,6 +16,7 @@ from checkpoints.models import ScanEvent, WalkIn
 from places.models import StaffAssignment
 from tests.browser.conftest import PHONE, TABLET, open_page, qr_video, save_for_docs
 from tests.browser.scanpage import (
+    BUNDLE_READY,
     fits_the_screen,
     open_scan_page,
     open_trip,
@@ -133,6 +134,9 @@ def test_a_failed_request_is_sent_again_with_the_same_scan_id(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
     page, checkpoint = staff_scan_page(chromium, live_server, TABLET)
+    # Registered after the tablet's bundle was made: the tablet cannot decide it offline, so
+    # a scan of it waits for the server.
+    wait_until(page, BUNDLE_READY)
     trip, token = open_trip(checkpoint)
 
     sent: list[str] = []
@@ -281,6 +285,7 @@ def test_a_scan_made_offline_is_kept_and_sent_when_the_connection_returns(
     chromium: Any, live_server: Any, regions: None, screenshots: Path
 ) -> None:
     page, checkpoint = staff_scan_page(chromium, live_server, PHONE)
+    wait_until(page, BUNDLE_READY)  # the pass is newer than the tablet's data, as above
     trip, token = open_trip(checkpoint)
 
     page.context.set_offline(True)

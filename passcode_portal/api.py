@@ -164,3 +164,16 @@ class NamedCharField(serializers.CharField):
                     field=self.label,
                 )
             ) from None
+
+
+def record_id_field(label: StrOrPromise, help_text: str) -> serializers.IntegerField:
+    """An optional id of a row the client picked from a list (a consignee, a vehicle), whose
+    messages name it; bounded to the ids the database can hold."""
+    return serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages=api_messages(label),
+        help_text=help_text,
+    )

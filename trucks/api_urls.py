@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trucks import apis
+from trucks import apis, fleet_apis
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("trips/", apis.TripListCreateApi.as_view(), name="api-trip-list"),
@@ -18,4 +18,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("regions/<str:code>/", apis.RegionDetailApi.as_view(), name="api-region-detail"),
     path("consignees/", apis.ConsigneeListApi.as_view(), name="api-consignee-list"),
     path("keys/", apis.KeysApi.as_view(), name="api-keys"),
+    path("vehicles/", fleet_apis.VehicleListApi.as_view(), name="api-vehicle-list"),
+    path("drivers/", fleet_apis.DriverListApi.as_view(), name="api-driver-list"),
 ]

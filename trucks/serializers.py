@@ -17,7 +17,7 @@ from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from passcode_portal.api import NamedCharField
+from passcode_portal.api import NamedCharField, record_id_field
 from passcode_portal.fieldtext import api_messages
 from places.models import Region, RiskLevel
 from trucks import links, selectors, services, validators
@@ -92,11 +92,15 @@ class PersonInputSerializer(serializers.Serializer[Any]):
 
 class TripInputSerializer(serializers.Serializer[Any]):
     vehicle_plate = _text(_("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True)
+    vehicle_id = record_id_field(
+        _("vehicle"), "Instead of the plate: id from GET /api/v1/vehicles/."
+    )
     driver = PersonInputSerializer(
         required=False,
         allow_null=True,
         help_text="Required for dispatchers; a driver's own account may leave it out.",
     )
+    driver_id = record_id_field(_("driver"), "Instead of the driver: id from GET /api/v1/drivers/.")
     co_riders = serializers.ListField(
         child=PersonInputSerializer(),
         required=False,
@@ -120,14 +124,7 @@ class TripInputSerializer(serializers.Serializer[Any]):
     destination_address = _text(
         _("destination address"), validators.ADDRESS_MAX_LENGTH, allow_blank=True
     )
-    consignee = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=1,
-        max_value=2**63 - 1,
-        error_messages=api_messages(_("consignee")),
-        help_text="Company id from GET /api/v1/consignees/.",
-    )
+    consignee = record_id_field(_("consignee"), "Company id from GET /api/v1/consignees/.")
     entry_checkpoint = _text(
         _("entry checkpoint"),
         32,
@@ -153,11 +150,17 @@ class TripInputSerializer(serializers.Serializer[Any]):
         required=False, default=False, error_messages=api_messages(_("multi-entry choice"))
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = getattr(self, "initial_data", None)
+        if isinstance(data, dict) and data.get("vehicle_id") is not None:
+            self.fields["vehicle_plate"].required = False  # the vehicle chosen names it
+
     def to_trip_data(self) -> services.TripData:
         data = self.validated_data
         driver = data.get("driver")
         return services.TripData(
-            vehicle_plate=data["vehicle_plate"],
+            vehicle_plate=data.get("vehicle_plate", ""),
             driver=services.PersonData(**driver) if driver is not None else None,
             co_riders=tuple(services.PersonData(**p) for p in data.get("co_riders", ())),
             origin_region=data["origin_region"],
@@ -173,6 +176,8 @@ class TripInputSerializer(serializers.Serializer[Any]):
             test_result=data["test_result"],
             test_sampled_at=data.get("test_sampled_at"),
             multi_entry=data.get("multi_entry", False),
+            vehicle_id=data.get("vehicle_id"),
+            driver_id=data.get("driver_id"),
         )
 
 

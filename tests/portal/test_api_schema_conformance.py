@@ -86,6 +86,8 @@ OWNERS = {
     "POST /api/v1/trips/{id}/arrival/": "consignee",
     "GET /api/v1/passes/{id}/qr.png": "driver",
     "GET /api/v1/passes/{id}/qr.svg": "driver",
+    "GET /api/v1/vehicles/": "dispatcher",
+    "GET /api/v1/drivers/": "dispatcher",
     "GET /api/v1/checkpoints/": "staff",
     "GET /api/v1/stats/overview/": "official",
     "GET /api/v1/stats/hourly/": "official",

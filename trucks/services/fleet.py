@@ -3,6 +3,7 @@ corrections find or make them, each vehicle locked for the trip that takes it.""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -20,7 +21,13 @@ from trucks.models import (
     Vehicle,
 )
 from trucks.selectors import company_of
-from trucks.services.inputs import FieldErrors, PersonData, clean_person, person_errors
+from trucks.services.inputs import (
+    FieldErrors,
+    PersonData,
+    TripData,
+    clean_person,
+    person_errors,
+)
 
 
 def _company_of(actor: User) -> Company:
@@ -124,3 +131,32 @@ def driver_upsert(*, company: Company | None, person: PersonData) -> Driver:
         driver.name, driver.phone = person.name, person.phone
         driver.save(update_fields=["name", "phone"])
     return driver
+
+
+def trip_from_records(errors: FieldErrors, data: TripData, company: Company | None) -> TripData:
+    """A registration naming the company's own vehicle and driver by id (``vehicle_id``,
+    ``driver_id``), as one typing their plate and details: the plate, name, ID number and phone
+    come from the records, so an 18-digit ID number is never typed twice. Another company's id
+    is no record of this one's. A plate or driver typed beside an id must not say otherwise."""
+    if data.vehicle_id is not None:
+        vehicle = Vehicle.objects.filter(pk=data.vehicle_id, company=company).first()
+        typed = validators.normalise_plate(data.vehicle_plate)
+        if vehicle is None:
+            errors.add("vehicle_id", _("Your company has no vehicle with this id."))
+        elif typed and typed != vehicle.plate:
+            errors.add(
+                "vehicle_id",
+                _("The plate typed is not the chosen vehicle's: send one or the other."),
+            )
+        else:
+            data = dataclasses.replace(data, vehicle_plate=vehicle.plate)
+    if data.driver_id is not None:
+        driver = Driver.objects.filter(pk=data.driver_id, company=company).first()
+        if driver is None:
+            errors.add("driver_id", _("Your company has no driver with this id."))
+        elif data.driver is not None:
+            errors.add("driver_id", _("Send the driver's details or the driver's id, not both."))
+        else:
+            person = PersonData(driver.name, driver.id_number, driver.phone)
+            data = dataclasses.replace(data, driver=person)
+    return data

@@ -46,6 +46,10 @@ class TripData:
     travel_history: Sequence[str] = field(default_factory=tuple)
     consignee: int | None = None
     multi_entry: bool = False
+    # One of the company's own vehicles and drivers, instead of the plate and the driver typed
+    # (``fleet.trip_from_records``).
+    vehicle_id: int | None = None
+    driver_id: int | None = None
 
 
 class FieldErrors:

@@ -28,7 +28,12 @@ from trucks.models import (
 )
 from trucks.roles import Role, roles_of
 from trucks.selectors import company_of
-from trucks.services.fleet import check_vehicle_free, driver_upsert, vehicle_locked
+from trucks.services.fleet import (
+    check_vehicle_free,
+    driver_upsert,
+    trip_from_records,
+    vehicle_locked,
+)
 from trucks.services.inputs import (
     CLOCK_SKEW,
     FieldErrors,
@@ -53,6 +58,7 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     policy = policy_current()
     now = timezone.now()
     errors = FieldErrors()
+    data = trip_from_records(errors, data, acting.company)
     parties = _parties(errors, data, acting)
     route = _route(errors, data)
     _validate_cargo(errors, data)
@@ -107,10 +113,13 @@ class _Parties:
 
 def _parties(errors: FieldErrors, data: TripData, acting: _Actor) -> _Parties:
     plate = validators.normalise_plate(data.vehicle_plate)
-    errors.check("vehicle_plate", validators.validate_plate, plate)
+    if "vehicle_id" not in errors.fields:  # a vehicle chosen that is none of ours says so
+        errors.check("vehicle_plate", validators.validate_plate, plate)
 
     if data.driver is None:
-        if acting.driver is None:
+        if "driver_id" in errors.fields:
+            driver_data = None
+        elif acting.driver is None:
             errors.add("driver", _("Enter the driver's name, ID number and phone."))
             driver_data = None
         else:

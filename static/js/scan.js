@@ -640,8 +640,20 @@
       item.dataset.scanId = job.scan_id;
       setText(item, "direction", T.directions[job.direction] || job.direction);
       setText(item, "time", timeText(job.scanned_at, false));
-      setText(item, "token", shortToken(job.token));
-      setText(item, "state", job.sending ? T.sending : job.error || T.queued);
+      // A scan decided offline names the truck and the verdict staff acted on, so the list
+      // says which trucks went through before the server heard of them.
+      const shown = job.shown;
+      const plate = shown && shown.trip ? shown.trip.plate : "";
+      setText(item, "token", plate || shortToken(job.token));
+      const state = job.sending ? T.sending : job.error || T.queued;
+      setText(
+        item,
+        "state",
+        shown ? (T.verdicts_short[shown.verdict] || shown.verdict) + " · " + state : state,
+      );
+      if (shown) {
+        item.dataset.verdict = shown.verdict;
+      }
       const button = item.querySelector('[data-action="retry-one"]');
       button.disabled = job.sending;
       button.addEventListener("click", function () {

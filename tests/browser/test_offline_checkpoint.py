@@ -231,6 +231,15 @@ def test_offline_verdicts_kept_across_a_reload_and_sent_once(
     assert offline_verdict(page, forged)["reason"] == "invalid"
     page.screenshot(path=str(screenshots / "offline-refuse-tablet.png"))
     assert banner.get_attribute("data-queued") == "4"
+    # The list of scans not sent yet names each truck and the verdict it was given here.
+    queued = page.locator("#queue-list li")
+    assert [queued.nth(i).get_attribute("data-verdict") for i in range(4)] == [
+        "admit",
+        "refuse",
+        "refuse",
+        "refuse",
+    ]
+    assert green_trip.vehicle.plate in page.locator("#queue-list").inner_text()
 
     # Reloaded with no network: the service worker opens the page, the queue is still there.
     page.reload()

@@ -80,8 +80,8 @@ def _search(request: Request) -> str:
     return str(search.validated_data.get("q", "")).strip()
 
 
-def _page(view: APIView, request: Request, rows: QuerySet[Any], output: Any) -> Response:
-    paginator = FleetPagination()  # the views name it too, so the schema shows the pages
+def _page(view: Any, request: Request, rows: QuerySet[Any], output: Any) -> Response:
+    paginator = view.pagination_class()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(output(page, many=True).data)
 

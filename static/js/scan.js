@@ -350,6 +350,7 @@
     if (!document.hidden) {
       setTimeout(refocus, 0);
       requestWakeLock();
+      sync(); // the bundle's delta, at once, on coming back to the page
     }
   });
 
@@ -605,7 +606,8 @@
       return Promise.resolve();
     }
     return store.put("queue", stored(job)).catch(function () {
-      save("queue:" + job.scan_id, stored(job)); // a full disk: keep it where it fits
+      // A full disk: kept in localStorage, which restore() moves over on the next opening.
+      save("queue", Array.from(jobs.values(), stored));
     });
   }
 
@@ -677,7 +679,7 @@
   function renderBanner(count) {
     const offline = health.offline || navigator.onLine === false;
     const minutes = bundleAgeMinutes();
-    const stale = Boolean(bundle) && minutes >= bundle.maxAgeMinutes;
+    const stale = bundleStale(minutes);
     const parts = [];
     if (offline) {
       parts.push(T.offline_mode.working);
@@ -912,6 +914,11 @@
     return bundle ? Math.max(0, Math.floor((serverNow() - bundle.generatedAt) / MINUTE_MS)) : 0;
   }
 
+  // Older than the policy's offline_max_age_minutes: the verdicts warn.
+  function bundleStale(minutes) {
+    return Boolean(bundle) && minutes >= bundle.maxAgeMinutes;
+  }
+
   // The sentence the API would word this verdict in (``verification.message``).
   function verdictMessage(dir, verdictCode, reason, warnings) {
     const key = dir === "out" && verdictCode === "admit" ? "exit_ok" : reason;
@@ -1032,31 +1039,20 @@
     });
   }
 
-  function rowObject(fields, row) {
-    const object = {};
-    fields.forEach(function (name, i) {
-      object[name] = row[i];
-    });
-    return object;
-  }
-
-  async function useBundle(meta, passes) {
-    const keyring = await window.ScanOffline.importKeys(meta.keys);
-    const policy = meta.policy || {};
+  // The bundle in use, from the API's answer or from what IndexedDB kept (the rows with the
+  // answer's meta), read by ScanOffline.bundleFrom; a delta is laid over ``previous``.
+  async function useBundle(meta, rows, previous) {
+    const judging = await window.ScanOffline.bundleFrom(
+      Object.assign({}, meta, { full: !previous, passes: rows }),
+      previous,
+    );
     bundle = {
       cursor: meta.cursor,
       fields: meta.fields,
-      generatedAt: Date.parse(meta.generated_at),
+      generatedAt: judging.generatedAt,
       offsetMs: meta.offset_ms || 0,
-      maxAgeMinutes: policy.offline_max_age_minutes || 15,
-      judging: {
-        checkpointId: meta.checkpoint.id,
-        checkpointCode: meta.checkpoint.code,
-        strictCheckpoint: Boolean(policy.strict_checkpoint),
-        maxPassId: meta.max_pass_id,
-        passes: passes,
-        keyring: keyring,
-      },
+      maxAgeMinutes: judging.offlineMaxAgeMinutes || 15,
+      judging: judging,
     };
     app.dataset.bundle = "ready";
   }
@@ -1108,12 +1104,10 @@
         max_pass_id: data.max_pass_id,
         fields: data.fields,
       };
-      const passes = whole ? new Map() : bundle.judging.passes;
-      data.passes.forEach(function (row) {
-        passes.set(row[0], rowObject(data.fields, row));
-      });
+      await useBundle(meta, data.passes, whole ? null : bundle.judging);
       // A delta never says a row left the bundle: a pass whose window ended more than a day
       // ago, of a truck not in the city, is dropped here as the server stops sending it.
+      const passes = bundle.judging.passes;
       const drop = [];
       const gone = (data.server_time_ms - DAY_MS) / 1000;
       passes.forEach(function (row, id) {
@@ -1125,7 +1119,6 @@
         passes.delete(id);
       });
       await store.saveBundle(Object.assign({}, data, { drop: drop }), meta);
-      await useBundle(meta, passes);
       mark(whole ? "bundle:full-ready" : "bundle:delta-ready");
       cleanLocal(bundle.generatedAt);
     } catch (error) {
@@ -1163,11 +1156,7 @@
         local.set(entry.pass_id, entry);
       });
       if (meta && window.ScanOffline) {
-        const passes = new Map();
-        rows.forEach(function (row) {
-          passes.set(row[0], rowObject(meta.fields, row));
-        });
-        await useBundle(meta, passes);
+        await useBundle(meta, rows, null);
         mark("bundle:restored");
       }
     } catch (error) {
@@ -1219,11 +1208,7 @@
     }
     renderQueue(); // the data's age, minute by minute
   }, PROBE_MS);
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) {
-      sync();
-    }
-  });
+
   setInterval(function () {
     retryDue(false);
   }, RETRY_TICK_MS);
@@ -1488,7 +1473,7 @@
   // policy's age), and how many scans wait to be sent.
   function offlineNotes(answer) {
     const minutes = bundleAgeMinutes();
-    const stale = Boolean(bundle) && minutes >= bundle.maxAgeMinutes;
+    const stale = bundleStale(minutes);
     const parts = [T.offline_mode.decided];
     if (bundle) {
       parts.push(bundleAge(minutes, stale));

@@ -1,4 +1,4 @@
-"""Input and output serializers of the registration API (``trucks.apis``).
+"""Input and output serializers of the trip API (``trucks.apis``).
 
 Input serializers check types only (strings, numbers, times, lists) and the sizes the database
 holds; every rule of the domain lives in ``trucks.services``, which reports all faults of a
@@ -7,19 +7,16 @@ registration at once, nested as the input is.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.urls import reverse
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from passcode_portal.api import NamedCharField, record_id_field
+from passcode_portal.api import record_id_field
 from passcode_portal.fieldtext import api_messages
-from places.models import Region, RiskLevel
 from trucks import links, selectors, services, validators
 from trucks.models import (
     CargoCategory,
@@ -32,66 +29,26 @@ from trucks.models import (
     Trip,
     TripStatus,
 )
+from trucks.serializers.fields import (
+    MAX_CODES,
+    MAX_PEOPLE,
+    choices_help,
+    text_field,
+    time_field,
+)
 from trucks.validators import mask_id_number, mask_phone
-
-# Times outside these years are typing mistakes. Refusing them here keeps the services' date
-# arithmetic (pass windows, test age) from overflowing, and the token's minute counter, which
-# starts in 1970, covers every time in between.
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-# Upper bounds on list input, generous above the services' own limits (4 co-riders, 30 regions)
-# so that the services give the precise message while a huge list is refused before any work.
-_MAX_PEOPLE = 20
-_MAX_CODES = 100
-
-
-class TimeField(serializers.DateTimeField):
-    default_error_messages = {"out_of_range": _("Enter a time between the years 2000 and 2099.")}
-
-    def to_internal_value(self, value: Any) -> datetime:
-        result = super().to_internal_value(value)
-        if not _EARLIEST <= result < _LATEST:
-            self.fail("out_of_range")
-        return result
-
-
-def _choices_help(choices: list[tuple[str, Any]]) -> str:
-    return "One of: " + ", ".join(value for value, _label in choices) + "."
-
-
-# ---------------------------------------------------------------------------------------------
-# Input
-
-
-def _text(label: Any, max_length: int, **kwargs: Any) -> serializers.CharField:
-    """A text input whose messages name it (``NamedCharField``), with the same limit as the
-    page's form field for it (trucks.validators)."""
-    return NamedCharField(label=label, max_length=max_length, **kwargs)
-
-
-def _time(label: Any, **kwargs: Any) -> TimeField:
-    messages = {
-        **api_messages(label),
-        "invalid": format_lazy(
-            _("The {field} is not a time; send it as ISO 8601, e.g. 2026-11-23T14:30:00+08:00."),
-            field=label,
-        ),
-        "out_of_range": format_lazy(
-            _("The {field} must lie between the years 2000 and 2099."), field=label
-        ),
-    }
-    return TimeField(error_messages=messages, **kwargs)
 
 
 class PersonInputSerializer(serializers.Serializer[Any]):
-    name = _text(pgettext_lazy("person", "name"), validators.NAME_MAX_LENGTH, allow_blank=True)
-    id_number = _text(_("ID number"), validators.ID_NUMBER_MAX_LENGTH, allow_blank=True)
-    phone = _text(_("mobile number"), validators.PHONE_INPUT_MAX_LENGTH, allow_blank=True)
+    name = text_field(pgettext_lazy("person", "name"), validators.NAME_MAX_LENGTH, allow_blank=True)
+    id_number = text_field(_("ID number"), validators.ID_NUMBER_MAX_LENGTH, allow_blank=True)
+    phone = text_field(_("mobile number"), validators.PHONE_INPUT_MAX_LENGTH, allow_blank=True)
 
 
 class TripInputSerializer(serializers.Serializer[Any]):
-    vehicle_plate = _text(_("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True)
+    vehicle_plate = text_field(
+        _("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True
+    )
     vehicle_id = record_id_field(
         _("vehicle"), "Instead of the plate: id from GET /api/v1/vehicles/."
     )
@@ -104,48 +61,50 @@ class TripInputSerializer(serializers.Serializer[Any]):
     co_riders = serializers.ListField(
         child=PersonInputSerializer(),
         required=False,
-        max_length=_MAX_PEOPLE,
+        max_length=MAX_PEOPLE,
         error_messages=api_messages(_("list of co-riders")),
     )
-    origin_region = _text(
+    origin_region = text_field(
         _("origin"),
         validators.REGION_CODE_LENGTH,
         allow_blank=True,
         help_text="A region code (GB/T 2260).",
     )
     travel_history = serializers.ListField(
-        child=_text(_("region code"), validators.REGION_CODE_LENGTH, allow_blank=True),
+        child=text_field(_("region code"), validators.REGION_CODE_LENGTH, allow_blank=True),
         required=False,
-        max_length=_MAX_CODES,
+        max_length=MAX_CODES,
         error_messages=api_messages(_("travel history")),
         help_text="Region codes visited in the last 14 days.",
     )
-    destination_name = _text(_("destination"), validators.DESTINATION_MAX_LENGTH, allow_blank=True)
-    destination_address = _text(
+    destination_name = text_field(
+        _("destination"), validators.DESTINATION_MAX_LENGTH, allow_blank=True
+    )
+    destination_address = text_field(
         _("destination address"), validators.ADDRESS_MAX_LENGTH, allow_blank=True
     )
     consignee = record_id_field(_("consignee"), "Company id from GET /api/v1/consignees/.")
-    entry_checkpoint = _text(
+    entry_checkpoint = text_field(
         _("entry checkpoint"),
         32,
         allow_blank=True,
         help_text="Checkpoint code from GET /api/v1/checkpoints/.",
     )
-    planned_arrival = _time(_("planned arrival"))
-    planned_departure = _time(_("planned departure"))
-    cargo_category = _text(
+    planned_arrival = time_field(_("planned arrival"))
+    planned_departure = time_field(_("planned departure"))
+    cargo_category = text_field(
         _("cargo category"),
         32,
         allow_blank=True,
-        help_text=_choices_help(CargoCategory.choices),
+        help_text=choices_help(CargoCategory.choices),
     )
-    cargo_description = _text(
+    cargo_description = text_field(
         _("cargo description"), validators.CARGO_DESCRIPTION_MAX_LENGTH, allow_blank=True
     )
-    test_result = _text(
-        _("test result"), 16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    test_result = text_field(
+        _("test result"), 16, allow_blank=True, help_text=choices_help(TestResult.choices)
     )
-    test_sampled_at = _time(_("sample time"), required=False, allow_null=True)
+    test_sampled_at = time_field(_("sample time"), required=False, allow_null=True)
     multi_entry = serializers.BooleanField(
         required=False, default=False, error_messages=api_messages(_("multi-entry choice"))
     )
@@ -192,29 +151,16 @@ class TripFilterSerializer(serializers.Serializer[Any]):
 
 
 class TestResultInputSerializer(serializers.Serializer[Any]):
-    test_result = _text(
-        _("test result"), 16, allow_blank=True, help_text=_choices_help(TestResult.choices)
+    test_result = text_field(
+        _("test result"), 16, allow_blank=True, help_text=choices_help(TestResult.choices)
     )
-    test_sampled_at = _time(_("sample time"), required=False, allow_null=True)
+    test_sampled_at = time_field(_("sample time"), required=False, allow_null=True)
 
 
 class PlateInputSerializer(serializers.Serializer[Any]):
-    vehicle_plate = _text(_("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True)
-
-
-class RegionFilterSerializer(serializers.Serializer[Any]):
-    # The metaclass moves declared fields off the class, so this does not clash at run time
-    # with Field.parent (the enclosing serializer); mypy sees only the names.
-    parent = serializers.CharField(  # type: ignore[assignment]
-        required=False, max_length=12, help_text="Parent region code."
+    vehicle_plate = text_field(
+        _("number plate"), validators.PLATE_INPUT_MAX_LENGTH, allow_blank=True
     )
-    level = serializers.ChoiceField(choices=Region.Level.choices, required=False)
-    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
-    q = serializers.CharField(required=False, max_length=50, help_text="Name or code prefix.")
-
-
-class RegionRiskInputSerializer(serializers.Serializer[Any]):
-    risk_level = serializers.CharField(max_length=16, help_text=_choices_help(RiskLevel.choices))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,35 +307,3 @@ def trip_context(request: Any, trips: list[Trip]) -> dict[str, Any]:
         "in_full": {t.pk for t in trips if selectors.trip_in_full_to(user=request.user, trip=t)},
         "explanations": selectors.passes_explanations(passes),
     }
-
-
-class RegionOutputSerializer(serializers.Serializer[Any]):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    full_name = serializers.CharField()
-    level = serializers.ChoiceField(choices=Region.Level.choices)
-    parent = serializers.CharField(  # type: ignore[assignment]  # see RegionFilterSerializer
-        source="parent_id", allow_null=True
-    )
-    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
-    risk_changed_at = serializers.DateTimeField(allow_null=True)
-
-
-class ConsigneeOutputSerializer(serializers.Serializer[Any]):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
-class JwksKeySerializer(serializers.Serializer[Any]):
-    kty = serializers.CharField()
-    crv = serializers.CharField()
-    use = serializers.CharField()
-    alg = serializers.CharField()
-    kid = serializers.CharField()
-    x = serializers.CharField(help_text="The raw public key, base64url without padding.")
-    active = serializers.BooleanField(help_text="Whether new tokens are signed with this key.")
-
-
-class KeysOutputSerializer(serializers.Serializer[Any]):
-    keys = JwksKeySerializer(many=True)
-    token_format = serializers.CharField()

@@ -63,7 +63,22 @@ class RegionCodesField(forms.CharField):
             _region_code(code)
 
 
+def _record_id(label: Any, noun: Any) -> forms.IntegerField:
+    """One of the company's own records, chosen on the page (the dispatcher's search)."""
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=1,
+        error_messages=form_messages(noun),
+        widget=forms.HiddenInput(attrs={"data-record-id": ""}),
+    )
+
+
 class TripForm(PlateFields):
+    # A dispatcher's vehicle and driver chosen from the company's records: the registration
+    # then takes the plate and the driver's details from the records (fleet.trip_from_records).
+    vehicle_id = _record_id(_("Chosen vehicle"), _("chosen vehicle"))
+    driver_id = _record_id(_("Chosen driver"), _("chosen driver"))
     driver_name = text_field(_("Driver's name"), _("driver's name"), validators.NAME_MAX_LENGTH)
     driver_id_number = text_field(
         _("Driver's ID number"),
@@ -138,8 +153,11 @@ class TripForm(PlateFields):
         label=_("Multi-entry pass (whitelisted companies)"), required=False
     )
 
+    # The chosen records' ids are hidden: their messages are shown at the fields they fill.
+    RECORD_FIELDS = {"vehicle_id": "plate_rest", "driver_id": "driver_name"}
     # Fields of the trip input that each form field answers for, where the names differ.
     DOMAIN_FIELDS = {
+        **RECORD_FIELDS,
         "vehicle_plate": "plate_rest",
         "driver.name": "driver_name",
         "driver.id_number": "driver_id_number",
@@ -165,16 +183,33 @@ class TripForm(PlateFields):
         if driver_locked:
             # A driver registers their own trips: the fields show the profile and a disabled
             # field ignores whatever the browser sends, so nothing can be swapped in.
-            for name in ("driver_name", "driver_id_number", "driver_phone"):
+            for name in ("driver_name", "driver_id_number", "driver_phone", *self.RECORD_FIELDS):
                 self.fields[name].disabled = True
+        elif self.driver_chosen():
+            # The ID number and phone shown are the record's, masked as the API gives them: the
+            # driver's details come from the record, so what the page sends is not read.
+            for name in ("driver_id_number", "driver_phone"):
+                self.fields[name].required = False
         else:
             self.fields["driver_id_number"].validators.append(validators.validate_id_number)
             self.fields["driver_phone"].validators.append(validators.validate_phone)
 
+    def driver_chosen(self) -> bool:
+        """A driver was chosen from the company's records (the id the page posts, as sent)."""
+        return self.is_bound and bool(str(self.data.get(self.add_prefix("driver_id"), "")).strip())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for hidden, shown in self.RECORD_FIELDS.items():
+            for message in self.errors.pop(hidden, []):
+                self.add_error(shown, message)
+        return cleaned
+
     def trip_data(self, co_riders: list[services.PersonData]) -> services.TripData:
         data = self.cleaned_data
+        driver_id: int | None = data.get("driver_id")
         driver = None
-        if not self.driver_locked:
+        if not self.driver_locked and driver_id is None:
             driver = services.PersonData(
                 name=data["driver_name"],
                 id_number=data["driver_id_number"],
@@ -198,6 +233,8 @@ class TripForm(PlateFields):
             test_sampled_at=sampled_at,
             co_riders=co_riders,
             multi_entry=bool(data.get("multi_entry")),
+            vehicle_id=data.get("vehicle_id"),
+            driver_id=driver_id,
         )
 
 

@@ -68,12 +68,18 @@ def open_page(
     *,
     timezone_id: str = "Asia/Shanghai",
     locale: str = "zh-CN",
+    has_touch: bool = False,
 ) -> Any:
     """A fresh context and page that can reach the live server and nothing else: any request
     elsewhere (a CDN, a font service) is aborted, so the pages prove they need none. The
-    device's clock zone and language are the city's unless a test sets others."""
+    device's clock zone and language are the city's unless a test sets others; ``has_touch``
+    gives a touch screen, for taps."""
     context = chromium.new_context(
-        viewport=viewport, device_scale_factor=2, locale=locale, timezone_id=timezone_id
+        viewport=viewport,
+        device_scale_factor=2,
+        locale=locale,
+        timezone_id=timezone_id,
+        has_touch=has_touch,
     )
     outside: list[str] = []
 

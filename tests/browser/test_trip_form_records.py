@@ -27,6 +27,7 @@ from trucks.validators import mask_id_number, mask_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
 def _fleet(user: Any) -> dict[str, Any]:
     plates = ["豫H35201", "豫H35202", "豫H35777", "苏D12345"]
     vehicles = {plate: services.vehicle_add(actor=user, plate=plate) for plate in plates}

@@ -14,19 +14,27 @@
   // The API refuses a longer search (FleetSearchSerializer).
   const MAX_QUERY = 50;
 
-  function byId(id) {
-    return id ? document.getElementById(id) : null;
+  // The picker's own ids are numbered apart from the fields': co-rider rows are renumbered
+  // (trip-form.js) as they are added and removed, and these must not follow.
+  let pickers = 0;
+
+  // A field of the box by its name, in a formset row too ("co_riders-0-name" for "name").
+  function field(box, name) {
+    return name ? box.querySelector('[name="' + name + '"], [name$="-' + name + '"]') : null;
   }
 
   function initPicker(box) {
     const kind = box.dataset.recordPicker;
-    const input = byId(box.dataset.input);
+    const input = field(box, box.dataset.input);
     const hidden = box.querySelector("input[data-record-id]");
-    if (!input || !hidden) {
+    if (!input || !hidden || input.getAttribute("role") === "combobox") {
       return;
     }
-    const prefix = byId(box.dataset.prefix);
-    const filled = [byId(box.dataset.idNumber), byId(box.dataset.phone)].filter(Boolean);
+    const uid = "record-picker-" + ++pickers;
+    const prefix = field(box, box.dataset.prefix);
+    const filled = [field(box, box.dataset.idNumber), field(box, box.dataset.phone)].filter(
+      Boolean
+    );
     const help = box.querySelector("[data-picker-help]");
 
     // The input and its list share a box, so the list opens right under the input.
@@ -35,12 +43,12 @@
     input.before(wrap);
     wrap.append(input);
     const list = document.createElement("ul");
-    list.id = input.id + "-listbox";
+    list.id = uid + "-list";
     list.className = "combobox-list";
     list.setAttribute("role", "listbox");
     const label = document.querySelector('label[for="' + input.id + '"]');
     if (label) {
-      label.id = label.id || input.id + "-label";
+      label.id = label.id || uid + "-label";
       list.setAttribute("aria-labelledby", label.id);
     }
     list.hidden = true;
@@ -48,7 +56,7 @@
 
     const status = document.createElement("p");
     status.className = "help combobox-status";
-    status.id = input.id + "-status";
+    status.id = uid + "-status";
     status.setAttribute("aria-live", "polite");
     const chosen = document.createElement("p");
     chosen.className = "record-chosen";
@@ -284,4 +292,8 @@
   }
 
   document.querySelectorAll("#trip-form [data-record-picker]").forEach(initPicker);
+  // A co-rider row added (trip-form.js) gets its picker.
+  document.addEventListener("formset:added", function (event) {
+    event.target.querySelectorAll("[data-record-picker]").forEach(initPicker);
+  });
 })();

@@ -280,6 +280,7 @@
       rows.append(row);
       bindRow(row);
       renumber();
+      row.dispatchEvent(new CustomEvent("formset:added", { bubbles: true }));
       const first = row.querySelector("input");
       if (first) {
         first.focus();

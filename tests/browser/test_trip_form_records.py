@@ -68,7 +68,9 @@ def _type(page: Any, selector: str, text: str) -> None:
 
 
 def _options(page: Any, input_id: str) -> Any:
-    options = page.locator(f"#{input_id}-listbox [role=option]")
+    """The suggestions open under the input, once they have come."""
+    listbox = page.get_attribute(f"#{input_id}", "aria-controls")
+    options = page.locator(f"#{listbox} [role=option]")
     options.first.wait_for()
     return options
 
@@ -89,13 +91,14 @@ def test_a_dispatcher_chooses_the_vehicle_and_driver_from_the_records(
     # The rest of the trip first; its plate (a new one) is no record of ours, and says so.
     fill_trip(page, checkpoint.code)
     no_match = page.get_attribute("[data-record-picker=vehicle]", "data-no-match")
-    page.locator("#id_plate_rest-status", has_text=no_match).wait_for()
-    assert page.locator("#id_plate_rest-listbox").is_hidden()
+    page.locator("[data-record-picker=vehicle] .combobox-status", has_text=no_match).wait_for()
+    assert page.locator("[data-record-picker=vehicle] [role=listbox]").is_hidden()
     page.fill("#id_plate_rest", "")
 
     plate = page.locator("#id_plate_rest")
     assert plate.get_attribute("role") == "combobox"
-    assert plate.get_attribute("aria-controls") == "id_plate_rest-listbox"
+    listbox = plate.get_attribute("aria-controls")
+    assert page.locator(f"#{listbox}").get_attribute("role") == "listbox"
     assert plate.get_attribute("aria-expanded") == "false"
 
     # Part of a plate: the company's matches only, and one request for the pause in typing.
@@ -112,9 +115,9 @@ def test_a_dispatcher_chooses_the_vehicle_and_driver_from_the_records(
 
     # The keyboard: down twice, then Enter chooses (and does not submit the form).
     page.keyboard.press("ArrowDown")
-    assert plate.get_attribute("aria-activedescendant") == "id_plate_rest-listbox-0"
+    assert plate.get_attribute("aria-activedescendant") == f"{listbox}-0"
     page.keyboard.press("ArrowDown")
-    assert plate.get_attribute("aria-activedescendant") == "id_plate_rest-listbox-1"
+    assert plate.get_attribute("aria-activedescendant") == f"{listbox}-1"
     assert options.nth(1).get_attribute("aria-selected") == "true"
     page.keyboard.press("Enter")
     assert plate.get_attribute("aria-expanded") == "false"
@@ -154,12 +157,28 @@ def test_a_dispatcher_chooses_the_vehicle_and_driver_from_the_records(
     assert page.input_value("#id_driver_phone") == mask_phone(chosen.phone)
     assert page.locator("#id_driver_id_number").get_attribute("readonly") is not None
     assert page.input_value("#id_driver_id") == str(chosen.pk)
+
+    # Co-riders too: the row that is there, and one added (its picker comes with it).
+    _type(page, "#id_co_riders-0-name", "刘")
+    _options(page, "id_co_riders-0-name").first.tap()
+    page.click("[data-add-row]")
+    _type(page, "#id_co_riders-1-name", "孙建")
+    options = _options(page, "id_co_riders-1-name")
+    assert options.count() == 1
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert page.input_value("#id_co_riders-1-name") == "孙建国"
+    assert page.input_value("#id_co_riders-1-id_number").startswith("4108*")
     page.screenshot(path=str(screenshots / f"records-chosen-{name}.png"), full_page=True)
 
     page.click("button[type=submit].btn-big")
     page.wait_for_url(re.compile(r"/trips/\d+/$"))
     trip = Trip.objects.get()
     assert trip.vehicle.plate == "豫H35777" and trip.driver == chosen
+    riders = [fleet["drivers"]["刘德明"], fleet["drivers"]["孙建国"]]
+    assert [(r.name, r.id_number) for r in trip.co_riders.order_by("position")] == [
+        (r.name, r.id_number) for r in riders
+    ]
     assert page.locator(".plate-large").inner_text() == "豫H35777"
     assert page.get_by_text("孙志强").first.is_visible()
     assert Vehicle.objects.count() == 5 and Driver.objects.count() == 3
@@ -180,7 +199,7 @@ def test_the_change_button_undoes_the_choice(
     _type(page, "#id_driver_name", "刘")
     _options(page, "id_driver_name").first.click()
     assert page.input_value("#id_driver_id") != ""
-    page.locator("[data-record-picker=driver] .record-chosen button").click()
+    page.locator("[data-record-picker]:has(#id_driver_name) .record-chosen button").click()
     assert page.input_value("#id_driver_id") == ""
     assert page.input_value("#id_driver_id_number") == ""
     assert page.input_value("#id_driver_phone") == ""

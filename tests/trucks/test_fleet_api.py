@@ -185,3 +185,18 @@ def test_an_independent_driver_has_no_records_to_name(
     assert answer.status_code == 400
     assert answer.json()["fields"]["vehicle_id"] == ["Your company has no vehicle with this id."]
     assert Trip.objects.count() == 1
+
+
+def test_a_company_driver_names_no_records_either(
+    api_client: Any, company: Any, trip_payload: Any
+) -> None:
+    # The records are for the company's dispatchers, who alone list them.
+    vehicle = services.vehicle_add(actor=make_dispatcher(company), plate=valid_plate())
+    api_client.force_authenticate(driver_user(company))
+    body = trip_payload(vehicle_id=vehicle.pk)
+    del body["vehicle_plate"], body["driver"]
+
+    answer = api_client.post("/api/v1/trips/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answer.status_code == 400
+    assert answer.json()["fields"]["vehicle_id"] == ["Your company has no vehicle with this id."]

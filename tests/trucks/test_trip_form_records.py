@@ -64,12 +64,24 @@ def test_drivers_get_no_pickers_and_their_ids_are_ignored(company: Any, checkpoi
     client = client_for(user)
     assert "data-record-picker" not in client.get(reverse("trucks:trip-new")).content.decode()
 
-    data = form_data(checkpoint, vehicle_id=str(vehicle.pk), driver_id=str(other.pk))
+    rider = valid_id_number()
+    data = form_data(
+        checkpoint,
+        vehicle_id=str(vehicle.pk),
+        driver_id=str(other.pk),
+        **{
+            "co_riders-0-name": "王五",
+            "co_riders-0-id_number": rider,
+            "co_riders-0-phone": valid_phone(),
+            "co_riders-0-driver_id": str(other.pk),
+        },
+    )
     response = client.post(reverse("trucks:trip-new"), data)
     assert response.status_code == 302
     trip = Trip.objects.get()
     assert trip.driver.user == user
     assert trip.vehicle.plate == "豫" + data["plate_rest"]
+    assert [r.id_number for r in trip.co_riders.all()] == [rider]
 
 
 def test_a_trip_registered_from_the_chosen_records(dispatcher: Any, checkpoint: Any) -> None:
@@ -152,3 +164,38 @@ def test_a_new_plate_and_person_typed_join_the_companys_records(
     assert [d["name"] for d in found] == ["周师傅"]
     found = client.get("/api/v1/vehicles/", {"q": data["plate_rest"][:3]}).json()["results"]
     assert plate in [v["plate"] for v in found]
+
+
+def _co_rider_chosen(driver: Driver) -> dict[str, str]:
+    return {
+        "co_riders-0-name": driver.name,
+        "co_riders-0-id_number": mask_id_number(driver.id_number),
+        "co_riders-0-phone": mask_phone(driver.phone),
+        "co_riders-0-driver_id": str(driver.pk),
+    }
+
+
+def test_a_co_rider_chosen_from_the_records(dispatcher: Any, checkpoint: Any) -> None:
+    rider = services.driver_add(
+        actor=dispatcher, person=PersonData("钱师傅", valid_id_number(), valid_phone())
+    )
+    data = form_data(checkpoint, **_co_rider_chosen(rider))
+    response = client_for(dispatcher).post(reverse("trucks:trip-new"), data)
+
+    assert response.status_code == 302
+    [row] = Trip.objects.get().co_riders.all()
+    assert (row.name, row.id_number, row.phone) == (rider.name, rider.id_number, rider.phone)
+
+
+def test_another_companys_driver_is_refused_as_a_co_rider(dispatcher: Any, checkpoint: Any) -> None:
+    _vehicle, theirs = _records(make_dispatcher(CompanyFactory()))
+    data = form_data(checkpoint, **_co_rider_chosen(theirs))
+    response = client_for(dispatcher).post(reverse("trucks:trip-new"), data)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Your company has no driver with this id." in errors_of(body, "id_co_riders-0-name")
+    # The masked details are not checked as if typed: the one fault is the id.
+    assert not errors_of(body, "id_co_riders-0-id_number")
+    assert 'value="孙师傅"' in body
+    assert not Trip.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -72,6 +73,27 @@ def _record_id(label: Any, noun: Any) -> forms.IntegerField:
         error_messages=form_messages(noun),
         widget=forms.HiddenInput(attrs={"data-record-id": ""}),
     )
+
+
+def _record_chosen(form: forms.Form, name: str) -> bool:
+    """A record was chosen on the page: its id field, as posted, is filled."""
+    return form.is_bound and bool(str(form.data.get(form.add_prefix(name), "")).strip())
+
+
+def _details_from_record(form: forms.Form, *names: str) -> None:
+    """The ID number and phone shown for a chosen record are masked, as the API gives them: the
+    registration takes the record's details, so what the page sends is neither checked nor
+    read (fleet.trip_from_records)."""
+    for name in names:
+        form.fields[name].required = False
+        form.fields[name].validators = []
+
+
+def _errors_moved(form: forms.Form, moves: dict[str, str]) -> None:
+    """A hidden record id's messages shown at the field the record fills."""
+    for hidden, shown in moves.items():
+        for message in form.errors.pop(hidden, []):
+            form.add_error(shown, message)
 
 
 class TripForm(PlateFields):
@@ -185,27 +207,18 @@ class TripForm(PlateFields):
             # field ignores whatever the browser sends, so nothing can be swapped in.
             for name in ("driver_name", "driver_id_number", "driver_phone", *self.RECORD_FIELDS):
                 self.fields[name].disabled = True
-        elif self.driver_chosen():
-            # The ID number and phone shown are the record's, masked as the API gives them: the
-            # driver's details come from the record, so what the page sends is not read.
-            for name in ("driver_id_number", "driver_phone"):
-                self.fields[name].required = False
+        elif _record_chosen(self, "driver_id"):
+            _details_from_record(self, "driver_id_number", "driver_phone")
         else:
             self.fields["driver_id_number"].validators.append(validators.validate_id_number)
             self.fields["driver_phone"].validators.append(validators.validate_phone)
 
-    def driver_chosen(self) -> bool:
-        """A driver was chosen from the company's records (the id the page posts, as sent)."""
-        return self.is_bound and bool(str(self.data.get(self.add_prefix("driver_id"), "")).strip())
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        for hidden, shown in self.RECORD_FIELDS.items():
-            for message in self.errors.pop(hidden, []):
-                self.add_error(shown, message)
+        _errors_moved(self, self.RECORD_FIELDS)
         return cleaned
 
-    def trip_data(self, co_riders: list[services.PersonData]) -> services.TripData:
+    def trip_data(self, co_riders: Sequence[CoRiderForm]) -> services.TripData:
         data = self.cleaned_data
         driver_id: int | None = data.get("driver_id")
         driver = None
@@ -231,15 +244,35 @@ class TripForm(PlateFields):
             cargo_description=data["cargo_description"],
             test_result=data["test_result"],
             test_sampled_at=sampled_at,
-            co_riders=co_riders,
+            co_riders=[row.person() for row in co_riders],
             multi_entry=bool(data.get("multi_entry")),
             vehicle_id=data.get("vehicle_id"),
             driver_id=driver_id,
+            co_rider_ids=[row.cleaned_data.get("driver_id") for row in co_riders],
         )
 
 
+class CoRiderForm(PersonForm):
+    """A co-rider row; a dispatcher may choose one of the company's drivers for it instead of
+    typing the person (``records``: the page offers them)."""
+
+    driver_id = _record_id(_("Chosen person"), _("chosen person"))
+
+    def __init__(self, *args: Any, records: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not records:
+            self.fields["driver_id"].disabled = True
+        elif _record_chosen(self, "driver_id"):
+            _details_from_record(self, "id_number", "phone")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        _errors_moved(self, {"driver_id": "name"})
+        return cleaned
+
+
 class BaseCoRiderFormSet(BaseFormSet):  # type: ignore[type-arg]
-    def filled_forms(self) -> list[tuple[int, PersonForm]]:
+    def filled_forms(self) -> list[tuple[int, CoRiderForm]]:
         """(row index, form) of the rows the user filled in, in order: the service numbers
         co-riders by their place in this list."""
         return [(i, form) for i, form in enumerate(self.forms) if form.has_changed()]
@@ -250,7 +283,7 @@ class BaseCoRiderFormSet(BaseFormSet):  # type: ignore[type-arg]
 CoRiderFormSet = cast(
     "type[BaseCoRiderFormSet]",
     forms.formset_factory(
-        PersonForm,
+        CoRiderForm,
         formset=BaseCoRiderFormSet,
         extra=1,
         max_num=services.MAX_CO_RIDERS,

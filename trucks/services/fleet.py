@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
@@ -137,9 +138,9 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
     """A registration naming the company's own vehicle and driver by id (``vehicle_id``,
     ``driver_id``), as one typing their plate and details: the plate, name, ID number and phone
     come from the records, so an 18-digit ID number is never typed twice. Another company's id
-    is no record of this one's, and one with no company (an independent driver) has no records:
-    ``company=None`` would match every other independent driver's. A plate or driver typed
-    beside an id must not say otherwise."""
+    is no record of this one's, and with no company (a driver registering) there are no records:
+    ``company=None`` would match every independent driver's. A plate or driver typed beside an id
+    must not say otherwise."""
     vehicles = Vehicle.objects.filter(company=company) if company else Vehicle.objects.none()
     drivers = Driver.objects.filter(company=company) if company else Driver.objects.none()
     if data.vehicle_id is not None:
@@ -161,6 +162,32 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
         elif data.driver is not None:
             errors.add("driver_id", _("Send the driver's details or the driver's id, not both."))
         else:
-            person = PersonData(driver.name, driver.id_number, driver.phone)
-            data = dataclasses.replace(data, driver=person)
+            data = dataclasses.replace(data, driver=_person(driver))
+    if any(i is not None for i in data.co_rider_ids):
+        data = _co_riders_from_records(errors, data, drivers)
     return data
+
+
+def _person(driver: Driver) -> PersonData:
+    return PersonData(driver.name, driver.id_number, driver.phone)
+
+
+def _co_riders_from_records(
+    errors: FieldErrors, data: TripData, drivers: QuerySet[Driver]
+) -> TripData:
+    """Co-riders named by the id of one of the company's drivers take the record's details, in
+    place of what was sent beside the id (the masked ones a page shows). A wrong id is the
+    row's fault, given on its name."""
+    co_riders = list(data.co_riders)
+    ids = list(data.co_rider_ids)[: len(co_riders)]
+    found = drivers.in_bulk([i for i in ids if i is not None])
+    for index, record_id in enumerate(ids):
+        if record_id is None:
+            continue
+        if record_id in found:
+            co_riders[index] = _person(found[record_id])
+        else:
+            errors.add_nested(
+                "co_riders", {"name": [_("Your company has no driver with this id.")]}, index
+            )
+    return dataclasses.replace(data, co_riders=co_riders)

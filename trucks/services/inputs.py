@@ -50,6 +50,9 @@ class TripData:
     # (``fleet.trip_from_records``).
     vehicle_id: int | None = None
     driver_id: int | None = None
+    # For each co-rider in order, one of the company's drivers whose details it takes, or None
+    # for a person typed.
+    co_rider_ids: Sequence[int | None] = field(default_factory=tuple)
 
 
 class FieldErrors:

@@ -58,7 +58,8 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     policy = policy_current()
     now = timezone.now()
     errors = FieldErrors()
-    data = trip_from_records(errors, data, acting.company)
+    # The records are the dispatchers' to name (only they list them): a driver has none.
+    data = trip_from_records(errors, data, acting.company if acting.driver is None else None)
     parties = _parties(errors, data, acting)
     route = _route(errors, data)
     _validate_cargo(errors, data)
@@ -141,12 +142,15 @@ def _parties(errors: FieldErrors, data: TripData, acting: _Actor) -> _Parties:
     if len(co_riders) > MAX_CO_RIDERS:
         # A list-level message; the rows are not checked, since one of them has to go anyway
         # (and fields["co_riders"] cannot be both a list of messages and a dict of rows).
-        errors.add(
-            "co_riders", _("At most %(n)d people ride with the driver.") % {"n": MAX_CO_RIDERS}
-        )
+        errors.fields["co_riders"] = [
+            _("At most %(n)d people ride with the driver.") % {"n": MAX_CO_RIDERS}
+        ]
     else:
         seen = {driver_data.id_number} if driver_data else set()
+        refused = errors.fields.get("co_riders", {})  # a row's id that is no record of ours
         for i, person in enumerate(data.co_riders):
+            if str(i) in refused:
+                continue
             found = person_errors(person)
             if not found and co_riders[i].id_number in seen:
                 found = {"id_number": [_("This person is already listed on the trip.")]}

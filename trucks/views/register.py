@@ -80,22 +80,24 @@ def trip_new(request: HttpRequest) -> HttpResponse:
     company = selectors.company_of(user)
     show_multi_entry = services.whitelist_open(company=company, at=timezone.now())
 
+    # Dispatchers may choose co-riders from the company's drivers too.
+    records = {"records": not driver_locked}
     if request.method != "POST":
         form = TripForm(initial=initial, driver_locked=driver_locked)
-        formset = CoRiderFormSet(prefix="co_riders")
+        formset = CoRiderFormSet(prefix="co_riders", form_kwargs=records)
         context = _register_context(form, formset)
         context["show_multi_entry"] = show_multi_entry
         return render(request, "trucks/trip_form.html", context)
 
     form = TripForm(request.POST, initial=initial, driver_locked=driver_locked)
-    formset = CoRiderFormSet(request.POST, prefix="co_riders")
+    formset = CoRiderFormSet(request.POST, prefix="co_riders", form_kwargs=records)
     status = 400
     summary = _("Some fields are not valid. Please correct the messages below.")
     if form.is_valid() and formset.is_valid():
         rows = formset.filled_forms()
         try:
             trip = services.trip_register(
-                actor=user, data=form.trip_data([row.person() for _i, row in rows])
+                actor=user, data=form.trip_data([row for _i, row in rows])
             )
         except DomainError as exc:
             status = exc.status

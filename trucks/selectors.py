@@ -80,8 +80,12 @@ def series_get(*, user: AnyUser, series_id: int) -> TripSeries:
 
 def series_trips(series: TripSeries) -> list[Trip]:
     """The series' trips by planned arrival, each with its passes."""
-    trips = Trip.objects.filter(series=series).select_related("vehicle").prefetch_related(
-        Prefetch("passes", queryset=Pass.objects.order_by("-issued_at"), to_attr="pass_list")
+    trips = (
+        Trip.objects.filter(series=series)
+        .select_related("vehicle")
+        .prefetch_related(
+            Prefetch("passes", queryset=Pass.objects.order_by("-issued_at"), to_attr="pass_list")
+        )
     )
     return list(trips.order_by("planned_arrival", "id"))
 

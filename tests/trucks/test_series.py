@@ -194,9 +194,9 @@ def test_cancel_cancels_the_trips_not_entered_and_skips_the_one_inside(
     assert statuses.pop(inside.pk) == TripStatus.INSIDE
     assert set(statuses.values()) == {TripStatus.CANCELLED}
     assert Pass.objects.get(trip=inside).status == PassStatus.ACTIVE
-    assert set(
-        Pass.objects.filter(trip__in=statuses).values_list("status", flat=True)
-    ) == {PassStatus.REVOKED}
+    assert set(Pass.objects.filter(trip__in=statuses).values_list("status", flat=True)) == {
+        PassStatus.REVOKED
+    }
     series.refresh_from_db()
     assert series.cancelled_at is not None
     assert series.cancelled_by == dispatcher

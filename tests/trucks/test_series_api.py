@@ -48,7 +48,7 @@ def test_it_repeats_the_trip_and_answers_the_series(
     assert body["source_trip"] == source.pk
     assert (body["weekdays"], body["days"], body["cancelled_at"]) == ([], 2, None)
     assert body["first_date"] == series.first_date.isoformat()
-    assert [t["id"] for t in body["trips"]][0] == source.pk
+    assert body["trips"][0]["id"] == source.pk
     assert len(body["trips"]) == 3
     for trip in body["trips"]:
         assert set(trip) == {"id", "reference", "status", "planned_arrival", "pass"}

@@ -12,9 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("trips/<int:trip_id>/cancel/", trips.trip_cancel, name="trip-cancel"),
     path("trips/<int:trip_id>/repeat/", trips.trip_repeat, name="trip-repeat"),
     path("trips/series/<int:series_id>/", series.series_detail, name="trip-series"),
-    path(
-        "trips/series/<int:series_id>/cancel/", series.series_cancel, name="trip-series-cancel"
-    ),
+    path("trips/series/<int:series_id>/cancel/", series.series_cancel, name="trip-series-cancel"),
     path("p/<str:token>/", passes.pass_link, name="pass-link"),
     path("company/vehicles/", fleet.company_vehicles, name="vehicles"),
     path("company/drivers/", fleet.company_drivers, name="drivers"),

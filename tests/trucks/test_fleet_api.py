@@ -11,6 +11,7 @@ from tests.factories import (
     CompanyFactory,
     consignee_user,
     driver_user,
+    make_trip,
     staff_user,
     valid_id_number,
     valid_phone,
@@ -167,3 +168,20 @@ def test_a_malformed_id_is_refused_with_its_name(
     )
     assert answer.status_code == 400
     assert "vehicle" in " ".join(answer.json()["fields"]["vehicle_id"]).lower()
+
+
+def test_an_independent_driver_has_no_records_to_name(
+    api_client: Any, trip_payload: Any, checkpoint: Any
+) -> None:
+    # Another independent driver's truck: a vehicle no company holds.
+    theirs = make_trip(driver_user(), checkpoint, driver=None).vehicle
+    assert theirs.company is None
+    api_client.force_authenticate(driver_user())
+    body = trip_payload(vehicle_id=theirs.pk)
+    del body["vehicle_plate"], body["driver"]
+
+    answer = api_client.post("/api/v1/trips/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answer.status_code == 400
+    assert answer.json()["fields"]["vehicle_id"] == ["Your company has no vehicle with this id."]
+    assert Trip.objects.count() == 1

@@ -137,9 +137,13 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
     """A registration naming the company's own vehicle and driver by id (``vehicle_id``,
     ``driver_id``), as one typing their plate and details: the plate, name, ID number and phone
     come from the records, so an 18-digit ID number is never typed twice. Another company's id
-    is no record of this one's. A plate or driver typed beside an id must not say otherwise."""
+    is no record of this one's, and one with no company (an independent driver) has no records:
+    ``company=None`` would match every other independent driver's. A plate or driver typed
+    beside an id must not say otherwise."""
+    vehicles = Vehicle.objects.filter(company=company) if company else Vehicle.objects.none()
+    drivers = Driver.objects.filter(company=company) if company else Driver.objects.none()
     if data.vehicle_id is not None:
-        vehicle = Vehicle.objects.filter(pk=data.vehicle_id, company=company).first()
+        vehicle = vehicles.filter(pk=data.vehicle_id).first()
         typed = validators.normalise_plate(data.vehicle_plate)
         if vehicle is None:
             errors.add("vehicle_id", _("Your company has no vehicle with this id."))
@@ -151,7 +155,7 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
         else:
             data = dataclasses.replace(data, vehicle_plate=vehicle.plate)
     if data.driver_id is not None:
-        driver = Driver.objects.filter(pk=data.driver_id, company=company).first()
+        driver = drivers.filter(pk=data.driver_id).first()
         if driver is None:
             errors.add("driver_id", _("Your company has no driver with this id."))
         elif data.driver is not None:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -210,9 +211,14 @@ def trip_repeat(request: HttpRequest, trip_id: int) -> HttpResponse:
         if not form.errors:
             form.add_error(None, str(exc.message))
         return _render_trip(request, _refetch(request, trip), status=400, repeat_form=form)
+    registered = series.trips.exclude(pk=trip.pk).count()
     messages.success(
         request,
-        _("The trip is repeated: %(n)d trips registered, each with its own pass.")
-        % {"n": series.trips.exclude(pk=trip.pk).count()},
+        ngettext(
+            "The trip is repeated: %(n)d trip registered, with its own pass.",
+            "The trip is repeated: %(n)d trips registered, each with its own pass.",
+            registered,
+        )
+        % {"n": registered},
     )
     return redirect("trucks:trip-series", series_id=series.pk)

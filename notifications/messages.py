@@ -5,7 +5,8 @@ reads in the language the recipient chose and a fixed translation reaches rows s
 A template's context is the outbox row's JSON: plain strings and numbers. Times are passed as ISO
 strings (``datetime.isoformat()``) under the keys in ``TIME_KEYS`` and shown in the site's time
 zone; ``colour`` is a pass colour code ("green") and is shown by its translated name. Every
-message to a driver ends with the signed link to the pass (``trucks.links.pass_link_url``).
+message to a driver about a pass to show ends with the signed link to the pass
+(``trucks.links.pass_link_url``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,37 @@ TEMPLATES: dict[str, Template] = {
             "Your pass for trip %(reference)s (plate %(plate)s) is issued.\n"
             "Colour: %(colour)s.\n\n"
             "Open the pass and show it at the checkpoint:\n%(link)s\n"
+        ),
+    ),
+    # To the driver, once for a repeated trip (not once per trip). The link to each pass comes
+    # with the window reminder (``notifications.reminders``); the first pass's link is here.
+    # [count, plate, first_date, last_date, link]
+    "series_registered": Template(
+        label=_("Repeated trips registered"),
+        sms=_(
+            "Plate %(plate)s: %(count)s trips registered, from %(first_date)s to "
+            "%(last_date)s, each with its own pass. The link to each pass is sent before its "
+            "window opens. The first pass: %(link)s"
+        ),
+        subject=_("%(count)s trips registered for plate %(plate)s"),
+        body=_(
+            "%(count)s trips are registered for plate %(plate)s, from %(first_date)s to "
+            "%(last_date)s. Each trip has its own pass.\n\n"
+            "The link to each pass is sent to you before its window opens. The first pass:\n"
+            "%(link)s\n"
+        ),
+    ),
+    # To the driver, once when a series is cancelled. [count, plate, first_date, last_date]
+    "series_cancelled": Template(
+        label=_("Repeated trips cancelled"),
+        sms=_(
+            "Plate %(plate)s: %(count)s trips from %(first_date)s to %(last_date)s are "
+            "cancelled and their passes revoked. Do not set off with them."
+        ),
+        subject=_("%(count)s trips cancelled for plate %(plate)s"),
+        body=_(
+            "%(count)s trips for plate %(plate)s, from %(first_date)s to %(last_date)s, are "
+            "cancelled. Their passes are revoked and cannot be used at any checkpoint.\n"
         ),
     ),
     # To the driver, when a risk level or the policy changed the colour.

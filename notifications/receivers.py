@@ -4,12 +4,13 @@ commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Model
 from django.dispatch import receiver
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from checkpoints import signals as checkpoint_signals
@@ -22,7 +23,7 @@ from places.models import Region
 from trucks import grading
 from trucks import signals as trip_signals
 from trucks.links import pass_link_url
-from trucks.models import Pass, Policy, Trip
+from trucks.models import Pass, PassStatus, Policy, Trip, TripSeries
 
 
 @receiver(signals.notifications_queued)
@@ -47,6 +48,62 @@ def tell_the_driver_the_pass_is_issued(
             trip, template="pass_issued", key=f"pass_issued:{pass_.pk}", context=context
         )
     )
+
+
+@receiver(trip_signals.trip_series_registered)
+def tell_each_driver_the_series_is_registered(
+    sender: type[Model], series: TripSeries, trips: list[Trip], **kwargs: Any
+) -> None:
+    """One message per driver for the whole series, not one per trip: how many trips, from which
+    day to which, and the first pass's link (the others come with the window reminders)."""
+    passes = Pass.objects.filter(trip__in=trips, status=PassStatus.ACTIVE)
+    pass_of = {p.trip_id: p for p in passes}
+    rows: list[Notification] = []
+    for first, context in _per_driver(trips):
+        context["link"] = pass_link_url(pass_of[first.pk])
+        rows += outbox.for_driver(
+            first,
+            template="series_registered",
+            key=f"series_registered:{series.pk}:{first.driver_id}",
+            context=context,
+        )
+    outbox.queue(rows)
+
+
+@receiver(trip_signals.trip_series_cancelled)
+def tell_each_driver_the_series_is_cancelled(
+    sender: type[Model], series: TripSeries, trips: list[Trip], **kwargs: Any
+) -> None:
+    """Once per driver, listing how many of their trips were cancelled."""
+    rows: list[Notification] = []
+    for first, context in _per_driver(trips):
+        rows += outbox.for_driver(
+            first,
+            template="series_cancelled",
+            key=f"series_cancelled:{series.pk}:{first.driver_id}",
+            context=context,
+        )
+    outbox.queue(rows)
+
+
+def _per_driver(trips: Iterable[Trip]) -> list[tuple[Trip, dict[str, Any]]]:
+    """Each driver's first trip (by planned arrival) and what their message says of their
+    trips: how many, the plate, the first and the last day."""
+    by_driver: dict[int, list[Trip]] = {}
+    for trip in sorted(trips, key=lambda t: (t.planned_arrival, t.pk)):
+        by_driver.setdefault(trip.driver_id, []).append(trip)
+    return [
+        (
+            own[0],
+            {
+                "count": len(own),
+                "plate": own[0].vehicle.plate,
+                "first_date": timezone.localdate(own[0].planned_arrival).isoformat(),
+                "last_date": timezone.localdate(own[-1].planned_arrival).isoformat(),
+            },
+        )
+        for own in by_driver.values()
+    ]
 
 
 @receiver(trip_signals.passes_recoloured)

@@ -40,15 +40,18 @@ def _not_reminded(template: str) -> Q:
 
 def _window_due(policy: Policy, now: datetime) -> QuerySet[Pass]:
     """Registered trips whose window opens within the lead time. A pass issued after that point
-    is left out: its driver was just told the same at registration."""
+    is left out: its driver was just told the same at registration. Not so a repeat of a trip:
+    its driver was told of the series once, with the first pass's link only, so each repeat's
+    link comes with its reminder however late it was issued."""
     lead = timedelta(hours=policy.remind_window_hours)
+    a_repeat = Q(trip__series__isnull=False) & ~Q(trip_id=F("trip__series__source_trip_id"))
     return Pass.objects.filter(
+        Q(issued_at__lte=F("valid_from") - lead) | a_repeat,
         _not_reminded("remind_window"),
         status=PassStatus.ACTIVE,
         trip__status=TripStatus.REGISTERED,
         valid_from__gt=now,
         valid_from__lte=now + lead,
-        issued_at__lte=F("valid_from") - lead,
     )
 
 

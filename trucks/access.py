@@ -36,12 +36,14 @@ class Reach:
     every_trip: bool = False
     conditions: tuple[Condition, ...] = ()
 
-    def q(self) -> Q:
+    def q(self, through: str = "") -> Q:
+        """The filter of the trips reached; ``through`` ("source_trip__") filters rows that
+        point to a trip by the trip they point to."""
         if self.every_trip:
             return Q()
-        reach = Q(pk__in=[])
+        reach = Q(**{f"{through}pk__in": []})
         for path, value in self.conditions:
-            reach |= Q(**{path: value})
+            reach |= Q(**{through + path: value})
         return reach
 
     def holds_for(self, trip: Trip) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trucks import apis, fleet_apis
+from trucks import apis, fleet_apis, series_apis
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("trips/", apis.TripListCreateApi.as_view(), name="api-trip-list"),
@@ -12,6 +12,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-trip-test-result",
     ),
     path("trips/<int:pk>/plate/", apis.TripPlateApi.as_view(), name="api-trip-plate"),
+    path("trips/<int:pk>/repeat/", series_apis.TripRepeatApi.as_view(), name="api-trip-repeat"),
+    path(
+        "trip-series/<int:pk>/",
+        series_apis.TripSeriesDetailApi.as_view(),
+        name="api-trip-series-detail",
+    ),
+    path(
+        "trip-series/<int:pk>/cancel/",
+        series_apis.TripSeriesCancelApi.as_view(),
+        name="api-trip-series-cancel",
+    ),
     path("passes/<int:pk>/qr.png", apis.PassQrPngApi.as_view(), name="api-pass-qr-png"),
     path("passes/<int:pk>/qr.svg", apis.PassQrSvgApi.as_view(), name="api-pass-qr-svg"),
     path("regions/", apis.RegionListApi.as_view(), name="api-region-list"),

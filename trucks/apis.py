@@ -56,13 +56,13 @@ SIGNED_CODE_LAYOUT = (
 # when it may keep its copy. Private: the image is a personal pass.
 QR_CACHE_CONTROL = "private, max-age=3600"
 
-_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Absent, or not visible to you.")
-_FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
-_INVALID = OpenApiResponse(ErrorSerializer, description="Invalid input; see `fields`.")
-_CONFLICT = OpenApiResponse(ErrorSerializer, description="Not possible in the trip's state.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Absent, or not visible to you.")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
+INVALID = OpenApiResponse(ErrorSerializer, description="Invalid input; see `fields`.")
+CONFLICT = OpenApiResponse(ErrorSerializer, description="Not possible in the trip's state.")
 
 
-def _actor(request: Request) -> User:
+def actor(request: Request) -> User:
     user = request.user
     if not isinstance(user, User):
         raise exceptions.NotAuthenticated()
@@ -82,7 +82,7 @@ def _trip_response(request: Request, trip: Trip, code: int = status.HTTP_200_OK)
     return Response(data, status=code)
 
 
-def _trip_for_change(request: Request, pk: int) -> Trip:
+def trip_for_change(request: Request, pk: int) -> Trip:
     """A trip the user sees (else 404) and may change (else 403): its driver or a dispatcher of
     its company. Consignees and officials read trips here but do not change them."""
     trip = selectors.trip_get(user=request.user, trip_id=pk)
@@ -97,7 +97,7 @@ class TripListCreateApi(APIView):
     @extend_schema(
         operation_id="trips_list",
         parameters=[TripFilterSerializer],
-        responses={200: TripOutputSerializer(many=True), 400: _INVALID},
+        responses={200: TripOutputSerializer(many=True), 400: INVALID},
     )
     def get(self, request: Request) -> Response:
         filters = TripFilterSerializer(data=request.query_params)
@@ -111,12 +111,12 @@ class TripListCreateApi(APIView):
     @extend_schema(
         operation_id="trips_create",
         request=TripInputSerializer,
-        responses={201: TripOutputSerializer, 400: _INVALID, 403: _FORBIDDEN, 409: _CONFLICT},
+        responses={201: TripOutputSerializer, 400: INVALID, 403: FORBIDDEN, 409: CONFLICT},
     )
     def post(self, request: Request) -> Response:
         data = TripInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        trip = services.trip_register(actor=_actor(request), data=data.to_trip_data())
+        trip = services.trip_register(actor=actor(request), data=data.to_trip_data())
         trip = selectors.trip_get(user=request.user, trip_id=trip.pk)
         return _trip_response(request, trip, status.HTTP_201_CREATED)
 
@@ -124,7 +124,7 @@ class TripListCreateApi(APIView):
 class TripDetailApi(APIView):
     @extend_schema(
         operation_id="trips_retrieve",
-        responses={200: TripOutputSerializer, 404: _NOT_FOUND},
+        responses={200: TripOutputSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:
         return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
@@ -134,11 +134,11 @@ class TripCancelApi(APIView):
     @extend_schema(
         operation_id="trips_cancel",
         request=None,
-        responses={200: TripOutputSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND, 409: _CONFLICT},
+        responses={200: TripOutputSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT},
     )
     def post(self, request: Request, pk: int) -> Response:
-        trip = _trip_for_change(request, pk)
-        services.trip_cancel(actor=_actor(request), trip=trip)
+        trip = trip_for_change(request, pk)
+        services.trip_cancel(actor=actor(request), trip=trip)
         return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
 
 
@@ -148,19 +148,19 @@ class TripTestResultApi(APIView):
         request=TestResultInputSerializer,
         responses={
             200: TripOutputSerializer,
-            400: _INVALID,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
+            400: INVALID,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
         },
         description="Record a new test result; the pass is regraded at once.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        trip = _trip_for_change(request, pk)
+        trip = trip_for_change(request, pk)
         data = TestResultInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.trip_set_test_result(
-            actor=_actor(request),
+            actor=actor(request),
             trip=trip,
             result=data.validated_data["test_result"],
             sampled_at=data.validated_data.get("test_sampled_at"),
@@ -174,19 +174,19 @@ class TripPlateApi(APIView):
         request=PlateInputSerializer,
         responses={
             200: TripOutputSerializer,
-            400: _INVALID,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
+            400: INVALID,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
         },
         description="Correct the number plate, until the pass window opens.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        trip = _trip_for_change(request, pk)
+        trip = trip_for_change(request, pk)
         data = PlateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.trip_correct_plate(
-            actor=_actor(request), trip=trip, plate=data.validated_data["vehicle_plate"]
+            actor=actor(request), trip=trip, plate=data.validated_data["vehicle_plate"]
         )
         return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
 
@@ -243,7 +243,7 @@ class PassQrPngApi(_PassQrApi):
         operation_id="passes_qr_png",
         responses={
             (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="QR image."),
-            404: _NOT_FOUND,
+            404: NOT_FOUND,
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
@@ -261,7 +261,7 @@ class PassQrSvgApi(_PassQrApi):
         operation_id="passes_qr_svg",
         responses={
             (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.BINARY, description="QR image."),
-            404: _NOT_FOUND,
+            404: NOT_FOUND,
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
@@ -283,7 +283,7 @@ class RegionListApi(APIView):
     @extend_schema(
         operation_id="regions_list",
         parameters=[RegionFilterSerializer],
-        responses={200: RegionOutputSerializer(many=True), 400: _INVALID},
+        responses={200: RegionOutputSerializer(many=True), 400: INVALID},
     )
     def get(self, request: Request) -> Response:
         filters = RegionFilterSerializer(data=request.query_params)
@@ -302,7 +302,7 @@ class RegionListApi(APIView):
 class RegionDetailApi(APIView):
     @extend_schema(
         operation_id="regions_retrieve",
-        responses={200: RegionOutputSerializer, 404: _NOT_FOUND},
+        responses={200: RegionOutputSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, code: str) -> Response:
         return Response(RegionOutputSerializer(selectors.region_get(code=code)).data)
@@ -310,7 +310,7 @@ class RegionDetailApi(APIView):
     @extend_schema(
         operation_id="regions_set_risk",
         request=RegionRiskInputSerializer,
-        responses={200: RegionOutputSerializer, 400: _INVALID, 403: _FORBIDDEN, 404: _NOT_FOUND},
+        responses={200: RegionOutputSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
         description="Officials set a region's risk level; affected passes are regraded.",
     )
     def patch(self, request: Request, code: str) -> Response:
@@ -320,7 +320,7 @@ class RegionDetailApi(APIView):
         data = RegionRiskInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         region = services.region_set_risk(
-            actor=_actor(request), region=region, risk_level=data.validated_data["risk_level"]
+            actor=actor(request), region=region, risk_level=data.validated_data["risk_level"]
         )
         return Response(RegionOutputSerializer(region).data)
 

@@ -13,7 +13,16 @@ from django.utils.translation import gettext as _
 from passcode_portal.errors import NotFound
 from places.models import Checkpoint, Region
 from trucks import access, grading
-from trucks.models import Company, Driver, Pass, PassStatus, Policy, Trip, Vehicle
+from trucks.models import (
+    Company,
+    Driver,
+    Pass,
+    PassStatus,
+    Policy,
+    Trip,
+    TripSeries,
+    Vehicle,
+)
 from trucks.roles import Role, is_official, roles_of
 from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
@@ -54,6 +63,31 @@ def trip_get(*, user: AnyUser, trip_id: int) -> Trip:
     if trip is None:
         raise NotFound("not_found", _("No such trip."))
     return trip
+
+
+def series_get(*, user: AnyUser, series_id: int) -> TripSeries:
+    """A series the user sees: one whose repeated trip they see (``trucks.access``)."""
+    series = (
+        TripSeries.objects.filter(access.seeing(user).q(through="source_trip__"))
+        .select_related("source_trip")
+        .filter(pk=series_id)
+        .first()
+    )
+    if series is None:
+        raise NotFound("not_found", _("No such series."))
+    return series
+
+
+def series_trips(series: TripSeries) -> list[Trip]:
+    """The series' trips by planned arrival, each with its passes."""
+    trips = (
+        Trip.objects.filter(series=series)
+        .select_related("vehicle")
+        .prefetch_related(
+            Prefetch("passes", queryset=Pass.objects.order_by("-issued_at"), to_attr="pass_list")
+        )
+    )
+    return list(trips.order_by("planned_arrival", "id"))
 
 
 def current_pass(trip: Trip) -> Pass | None:

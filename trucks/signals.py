@@ -13,6 +13,11 @@ from django.dispatch import Signal
 
 # A trip was registered and its pass issued: ``trip``, ``pass_``.
 trip_registered = Signal()
+# A trip was repeated (``trucks.services.series``): ``series`` and the ``trips`` registered, each
+# with its pass issued. Sent once for the series, instead of ``trip_registered`` for each trip.
+trip_series_registered = Signal()
+# A series was cancelled: ``series`` and the ``trips`` it cancelled (none entered yet).
+trip_series_cancelled = Signal()
 # A pass was revoked (the trip cancelled, a new pass replacing it): ``pass_``, ``reason``, ``at``.
 pass_revoked = Signal()
 # Passes changed colour: ``changes`` (a list of the pass and its colour before), ``policy`` (the

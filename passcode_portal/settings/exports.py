@@ -28,8 +28,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # The exports API's "kind" (trips or scans) is not the kind of a checkpoint or an alert: its own
-# name in the OpenAPI schema.
+# name in the OpenAPI schema. A trip's and a pass's status are answered by the trips and by the
+# series of recurring trips: named once each, by the names they had before the series.
 SPECTACULAR_SETTINGS = {
     **SPECTACULAR_SETTINGS,
-    "ENUM_NAME_OVERRIDES": {"ExportKindEnum": "dashboards.models.Export.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ExportKindEnum": "dashboards.models.Export.Kind",
+        "TripOutputStatusEnum": "trucks.models.TripStatus",
+        "PassOutputStatusEnum": "trucks.models.PassStatus",
+    },
 }

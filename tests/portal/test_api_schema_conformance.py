@@ -82,6 +82,9 @@ OWNERS = {
     "GET /api/v1/trips/{id}/": "dispatcher",
     "POST /api/v1/trips/{id}/cancel/": "dispatcher",
     "POST /api/v1/trips/{id}/plate/": "dispatcher",
+    "POST /api/v1/trips/{id}/repeat/": "dispatcher",
+    "GET /api/v1/trip-series/{id}/": "dispatcher",
+    "POST /api/v1/trip-series/{id}/cancel/": "driver",
     "POST /api/v1/trips/{id}/test-result/": "driver",
     "POST /api/v1/trips/{id}/arrival/": "consignee",
     "GET /api/v1/passes/{id}/qr.png": "driver",
@@ -137,6 +140,7 @@ class World:
             ("/scans/", "scan"),
             ("/webhooks/", "subscription"),
             ("/exports/", "export"),
+            ("/trip-series/", "series"),
         ):
             if prefix + "{id}" in path:
                 values["id"] = self.ids[name]
@@ -196,6 +200,9 @@ def world(
     cancelled = make_trip(users["dispatcher"], checkpoint)
     trucks_services.trip_cancel(actor=users["dispatcher"], trip=cancelled)
     trips.append(cancelled)
+    # A driver's own trip repeated once: the series' pages answer for a real row.
+    repeated = make_trip(users["driver"], checkpoint, driver=None, planned_departure=at(12))
+    series = trucks_services.trip_series_create(actor=users["driver"], trip=repeated, days=1)
     subscription = subscriptions.subscription_create(
         actor=users["official"],
         name="焦作物流园",
@@ -218,6 +225,7 @@ def world(
             "subscription": [subscription.pk],
             "delivery": list(subscription.deliveries.values_list("pk", flat=True)),
             "export": [export.pk],
+            "series": [series.pk],
         },
     )
 

@@ -8,6 +8,7 @@ from trucks.models.companies import Company, CompanyMember, Language
 from trucks.models.fleet import Driver, Vehicle
 from trucks.models.passes import Colour, Pass, PassStatus
 from trucks.models.policy import Policy
+from trucks.models.series import TripSeries
 from trucks.models.trips import CargoCategory, CoRider, TestResult, Trip, TripStatus
 from trucks.models.whitelist import WhitelistEntry
 
@@ -24,6 +25,7 @@ __all__ = [
     "Policy",
     "TestResult",
     "Trip",
+    "TripSeries",
     "TripStatus",
     "Vehicle",
     "WhitelistEntry",

@@ -137,6 +137,16 @@ class Trip(Counted):
     arrived_at = models.DateTimeField(_("arrival confirmed at"), null=True, blank=True)
     exited_at = models.DateTimeField(_("exited at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True)
+    # The recurring trips this one belongs to (``trucks.models.series``), if any.
+    series = models.ForeignKey(
+        "trucks.TripSeries",
+        verbose_name=_("series"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="trips",
+        db_index=False,
+    )
     # The travel history is written once, at registration, so it needs no history of its own.
     history = HistoricalRecords(excluded_fields=["counted"])
 
@@ -157,6 +167,10 @@ class Trip(Counted):
             models.Index(fields=["planned_arrival"], name="trip_arrival_idx"),
             models.Index(fields=["vehicle"], name="trip_vehicle_idx"),
             uncounted_index("trip_uncounted_idx"),
+            # Few trips repeat: the index holds only those that do.
+            models.Index(
+                fields=["series"], name="trip_series_idx", condition=Q(series__isnull=False)
+            ),
             models.Index(
                 fields=["entry_checkpoint"],
                 name="trip_inside_idx",

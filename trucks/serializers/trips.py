@@ -263,6 +263,9 @@ class TripOutputSerializer(serializers.Serializer[Any]):
     test_result = serializers.ChoiceField(choices=TestResult.choices)
     test_sampled_at = serializers.DateTimeField(allow_null=True)
     multi_entry = serializers.BooleanField()
+    series = serializers.IntegerField(
+        source="series_id", allow_null=True, help_text="The series of recurring trips it is in."
+    )
     created_at = serializers.DateTimeField()
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:

@@ -26,6 +26,12 @@ from trucks.services.registration import (
     trip_reference,
     trip_register,
 )
+from trucks.services.series import (
+    MAX_SERIES_DAYS,
+    SeriesCancelled,
+    trip_series_cancel,
+    trip_series_create,
+)
 from trucks.services.whitelist import (
     WHITELIST_REASON_MAX_LENGTH,
     PriorityLanes,
@@ -43,12 +49,14 @@ from trucks.services.whitelist import (
 
 __all__ = [
     "MAX_CO_RIDERS",
+    "MAX_SERIES_DAYS",
     "MAX_TRAVEL_HISTORY",
     "POLICY_FIELDS",
     "WHITELIST_REASON_MAX_LENGTH",
     "PersonData",
     "PriorityLanes",
     "RiskSet",
+    "SeriesCancelled",
     "TripData",
     "WhitelistData",
     "WhitelistMatch",
@@ -72,6 +80,8 @@ __all__ = [
     "trip_record_landing_test",
     "trip_reference",
     "trip_register",
+    "trip_series_cancel",
+    "trip_series_create",
     "trip_set_test_result",
     "vehicle_add",
     "whitelist_entry_create",

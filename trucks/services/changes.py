@@ -25,7 +25,7 @@ from trucks.services.passes import pass_regrade, revoke_active_passes
 from trucks.services.whitelist import whitelist_match
 
 
-def _check_may_change(actor: User, trip: Trip) -> None:
+def check_may_change(actor: User, trip: Trip) -> None:
     """Callers reach trips through scoped selectors; this holds the rule of who changes a trip
     (``trucks.access``) for every caller."""
     if not access.trip_changeable_by(user=actor, trip=trip):
@@ -40,7 +40,7 @@ def _active_pass(trip: Trip) -> Pass | None:
 def trip_cancel(*, actor: User, trip: Trip) -> Trip:
     """Cancel a trip that has not entered yet; its pass is revoked."""
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
-    _check_may_change(actor, trip)
+    check_may_change(actor, trip)
     if trip.status == TripStatus.CANCELLED:
         return trip
     if trip.status != TripStatus.REGISTERED:
@@ -49,12 +49,17 @@ def trip_cancel(*, actor: User, trip: Trip) -> Trip:
             _("This trip can no longer be cancelled: the truck has already entered."),
             status=409,
         )
-    now = timezone.now()
+    trip_cancelled(actor=actor, trip=trip, now=timezone.now())
+    return trip
+
+
+def trip_cancelled(*, actor: User, trip: Trip, now: datetime) -> None:
+    """Cancel a registered trip the caller holds locked and may change; its pass is revoked.
+    The one rule of what cancelling does, for one trip and for a series."""
     trip.status = TripStatus.CANCELLED
     trip.cancelled_at = now
     trip.save(update_fields=["status", "cancelled_at", "updated_at"])
     revoke_active_passes(trip=trip, reason="trip cancelled", now=now, actor=actor)
-    return trip
 
 
 @transaction.atomic
@@ -64,7 +69,7 @@ def trip_set_test_result(
     """Record a new test result and regrade the pass at once (docs/architecture.md,
     "Registration")."""
     trip = Trip.objects.select_for_update().get(pk=trip.pk)
-    _check_may_change(actor, trip)
+    check_may_change(actor, trip)
     if trip.status not in Trip.OPEN_STATUSES:
         raise DomainError(
             "trip_closed", _("This trip is closed; its test result cannot change."), status=409
@@ -120,7 +125,7 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
     """Correct the number plate; allowed until the pass window opens (docs/architecture.md,
     "Registration"). The token does not carry the plate, so the pass stays the same."""
     trip = Trip.objects.select_for_update().select_related("vehicle").get(pk=trip.pk)
-    _check_may_change(actor, trip)
+    check_may_change(actor, trip)
     pass_ = _active_pass(trip)
     if trip.status != TripStatus.REGISTERED or (
         pass_ is not None and timezone.now() >= pass_.valid_from

@@ -52,8 +52,9 @@ MAX_TRAVEL_HISTORY = 30
 
 
 @transaction.atomic
-def trip_register(*, actor: User, data: TripData) -> Trip:
-    """Register a trip, grade it and issue its pass, all or nothing."""
+def trip_register(*, actor: User, data: TripData, announce: bool = True) -> Trip:
+    """Register a trip, grade it and issue its pass, all or nothing. ``announce=False`` leaves
+    telling the driver to the caller (a series tells each driver once, not once per trip)."""
     acting = _acting_for(actor)
     policy = policy_current()
     now = timezone.now()
@@ -73,7 +74,8 @@ def trip_register(*, actor: User, data: TripData) -> Trip:
     pass_ = pass_issue(trip=trip, policy=policy, travel_history=route.history)
     # The driver is told at once, with the signed link to the pass (many never sign up): the
     # notifications app queues the message in this transaction.
-    signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)
+    if announce:
+        signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)
     return trip
 
 

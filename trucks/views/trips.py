@@ -1,4 +1,5 @@
-"""The trip page, and its owner's changes: a new test result, a corrected plate, cancelling."""
+"""The trip page, and its owner's changes: a new test result, a corrected plate, cancelling,
+repeating."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from passcode_portal.errors import DomainError, NotFound
 from trucks import access, links, selectors, services
 from trucks.forms.common import apply_domain_errors, split_plate
+from trucks.forms.series import RepeatForm
 from trucks.forms.trips import PlateForm, TestResultForm
 from trucks.models import Pass, PassStatus, Trip, TripStatus
 from trucks.views.common import actor
@@ -30,6 +33,7 @@ def _owner_context(
     *,
     test_form: TestResultForm | None = None,
     plate_form: PlateForm | None = None,
+    repeat_form: RepeatForm | None = None,
 ) -> dict[str, Any]:
     now = timezone.now()
     plate_locked = ""
@@ -49,6 +53,8 @@ def _owner_context(
         "test_open": trip.status in Trip.OPEN_STATUSES,
         "can_cancel": trip.status == TripStatus.REGISTERED,
         "share_link": share_link,
+        "repeat_form": repeat_form or RepeatForm(prefix="repeat"),
+        "can_repeat": trip.status in Trip.OPEN_STATUSES,
     }
 
 
@@ -75,13 +81,21 @@ def _render_trip(
     status: int = 200,
     test_form: TestResultForm | None = None,
     plate_form: PlateForm | None = None,
+    repeat_form: RepeatForm | None = None,
 ) -> HttpResponse:
     pass_ = selectors.current_pass(trip)
     holds_code = selectors.trip_in_full_to(user=request.user, trip=trip)
     context = pass_context(request, trip, pass_, holds_code=holds_code)
     if access.trip_changeable_by(user=request.user, trip=trip):
         context.update(
-            _owner_context(request, trip, pass_, test_form=test_form, plate_form=plate_form)
+            _owner_context(
+                request,
+                trip,
+                pass_,
+                test_form=test_form,
+                plate_form=plate_form,
+                repeat_form=repeat_form,
+            )
         )
     return render(request, "trucks/pass.html", context, status=status)
 
@@ -168,3 +182,43 @@ def trip_cancel(request: HttpRequest, trip_id: int) -> HttpResponse:
         _("Trip %(reference)s is cancelled and its pass revoked.") % {"reference": trip.reference},
     )
     return redirect("trucks:trip", trip_id=trip.pk)
+
+
+@login_required
+@require_POST
+def trip_repeat(request: HttpRequest, trip_id: int) -> HttpResponse:
+    """Repeat the trip (``services.trip_series_create``); its refusals are shown on the form,
+    what was typed kept."""
+    trip = _owned_trip(request, trip_id)
+    form = RepeatForm(request.POST, prefix="repeat")
+    if not form.is_valid():
+        return _render_trip(request, trip, status=400, repeat_form=form)
+    try:
+        series = services.trip_series_create(
+            actor=actor(request),
+            trip=trip,
+            days=form.cleaned_data["days"],
+            weekdays=form.cleaned_data["weekdays"],
+        )
+    except DomainError as exc:
+        dates = exc.fields.pop("dates", {})
+        apply_domain_errors(form, exc.fields)
+        if dates:
+            form.add_error(None, str(exc.message))
+        for day, day_messages in dates.items():
+            for message in day_messages:
+                form.add_error(None, f"{day}: {message}")
+        if not form.errors:
+            form.add_error(None, str(exc.message))
+        return _render_trip(request, _refetch(request, trip), status=400, repeat_form=form)
+    registered = series.trips.exclude(pk=trip.pk).count()
+    messages.success(
+        request,
+        ngettext(
+            "The trip is repeated: %(n)d trip registered, with its own pass.",
+            "The trip is repeated: %(n)d trips registered, each with its own pass.",
+            registered,
+        )
+        % {"n": registered},
+    )
+    return redirect("trucks:trip-series", series_id=series.pk)

@@ -22,7 +22,7 @@ from places.models import Region
 from trucks import grading
 from trucks import signals as trip_signals
 from trucks.links import pass_link_url
-from trucks.models import Pass, Policy, Trip
+from trucks.models import Driver, Pass, Policy, Trip
 
 
 @receiver(signals.notifications_queued)
@@ -46,6 +46,41 @@ def tell_the_driver_the_pass_is_issued(
         outbox.for_driver(
             trip, template="pass_issued", key=f"pass_issued:{pass_.pk}", context=context
         )
+    )
+
+
+@receiver(trip_signals.trip_driver_changed)
+def tell_both_drivers_of_the_change(
+    sender: type[Model], trip: Trip, pass_: Pass, previous_driver: Driver, **kwargs: Any
+) -> None:
+    """The new driver gets the new pass by its signed link; the one before learns they no longer
+    drive the trip, with no link (theirs is revoked). Each keyed by the new pass: once per
+    change, each in the driver's own language."""
+    released = {
+        "reference": trip.reference,
+        "plate": trip.vehicle.plate,
+        "arrival": trip.planned_arrival.isoformat(),
+    }
+    outbox.queue(
+        [
+            *outbox.for_driver(
+                trip,
+                template="driver_assigned",
+                key=f"driver_assigned:{pass_.pk}",
+                context={
+                    **base_context(pass_),
+                    "colour": pass_.colour,
+                    "valid_from": pass_.valid_from.isoformat(),
+                },
+            ),
+            *outbox.for_driver(
+                trip,
+                template="driver_released",
+                key=f"driver_released:{pass_.pk}",
+                context=released,
+                driver=previous_driver,
+            ),
+        ]
     )
 
 

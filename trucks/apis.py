@@ -34,6 +34,7 @@ from trucks.models import Pass, Trip
 from trucks.roles import is_official
 from trucks.serializers import (
     ConsigneeOutputSerializer,
+    DriverChangeInputSerializer,
     KeysOutputSerializer,
     PlateInputSerializer,
     RegionFilterSerializer,
@@ -187,6 +188,35 @@ class TripPlateApi(APIView):
         data.is_valid(raise_exception=True)
         services.trip_correct_plate(
             actor=_actor(request), trip=trip, plate=data.validated_data["vehicle_plate"]
+        )
+        return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
+
+
+class TripDriverApi(APIView):
+    @extend_schema(
+        operation_id="trips_driver",
+        request=DriverChangeInputSerializer,
+        responses={
+            200: TripOutputSerializer,
+            400: _INVALID,
+            403: _FORBIDDEN,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
+        description="A dispatcher gives the trip another driver, until the pass window opens: "
+        "a new pass is issued, graded for the new driver's test, and the old one revoked.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        trip = _trip_for_change(request, pk)
+        data = DriverChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.trip_change_driver(
+            actor=_actor(request),
+            trip=trip,
+            driver_id=data.validated_data.get("driver_id"),
+            person=data.person(),
+            test_result=data.validated_data["test_result"],
+            test_sampled_at=data.validated_data.get("test_sampled_at"),
         )
         return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from passcode_portal.errors import NotFound
 from places.models import Checkpoint, Region
 from trucks import access, grading
-from trucks.models import Company, Driver, Pass, PassStatus, Policy, Trip, Vehicle
+from trucks.models import Company, Driver, Pass, PassStatus, Policy, Trip, TripChange, Vehicle
 from trucks.roles import Role, is_official, roles_of
 from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
@@ -65,6 +65,20 @@ def current_pass(trip: Trip) -> Pass | None:
         if pass_.status == PassStatus.ACTIVE:
             return pass_
     return passes[0] if passes else None
+
+
+def driver_changed_since(pass_: Pass) -> bool:
+    """Whether the trip's driver was changed since this pass was issued (it, or a pass issued
+    after it, was revoked for that): its signed link was the driver's before, and must not lead
+    to the pass of the driver after. Pass ids grow with time."""
+    return Pass.objects.filter(
+        trip_id=pass_.trip_id, pk__gte=pass_.pk, revoked_reason=Pass.DRIVER_CHANGED
+    ).exists()
+
+
+def trip_changes(trip: Trip) -> list[TripChange]:
+    """What was changed on the trip after its registration, oldest first, with who did it."""
+    return list(TripChange.objects.filter(trip=trip).select_related("actor"))
 
 
 def trip_in_full_to(*, user: AnyUser, trip: Trip) -> bool:

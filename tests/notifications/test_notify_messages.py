@@ -19,6 +19,18 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "colour": "green",
         "link": LINK,
     },
+    "driver_assigned": {
+        "reference": "JZ-20261123-000123",
+        "plate": "豫H52K07",
+        "colour": "green",
+        "valid_from": "2026-11-23T06:00:00+00:00",
+        "link": LINK,
+    },
+    "driver_released": {
+        "reference": "JZ-20261123-000123",
+        "plate": "豫H52K07",
+        "arrival": "2026-11-23T08:00:00+00:00",
+    },
     "pass_regraded": {
         "reference": "JZ-20261123-000123",
         "plate": "豫H52K07",
@@ -58,7 +70,14 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "planned_departure": "2026-11-24T08:00:00+00:00",
     },
 }
-TO_DRIVERS = {"pass_issued", "pass_regraded", "remind_window", "remind_test", "remind_expiry"}
+TO_DRIVERS = {
+    "driver_assigned",
+    "pass_issued",
+    "pass_regraded",
+    "remind_window",
+    "remind_test",
+    "remind_expiry",
+}
 
 
 def test_every_template_has_a_context_here() -> None:
@@ -131,3 +150,10 @@ def test_the_language_of_the_caller_is_left_alone() -> None:
 def test_officials_read_a_label_for_each_template() -> None:
     assert messages.template_label("overdue_exit") != "overdue_exit"
     assert messages.template_label("no_such") == "no_such"
+
+
+def test_the_driver_released_is_sent_no_link() -> None:
+    rendered = messages.render("driver_released", CONTEXTS["driver_released"], "en")
+    assert "no longer works" in rendered.sms
+    assert "2026-11-23 16:00" in rendered.sms
+    assert "http" not in rendered.sms + rendered.body

@@ -82,6 +82,7 @@ OWNERS = {
     "GET /api/v1/trips/{id}/": "dispatcher",
     "POST /api/v1/trips/{id}/cancel/": "dispatcher",
     "POST /api/v1/trips/{id}/plate/": "dispatcher",
+    "POST /api/v1/trips/{id}/driver/": "dispatcher",
     "POST /api/v1/trips/{id}/test-result/": "driver",
     "POST /api/v1/trips/{id}/arrival/": "consignee",
     "GET /api/v1/passes/{id}/qr.png": "driver",

@@ -4,6 +4,7 @@ callers write ``services.trip_register``."""
 
 from trucks.services.changes import (
     trip_cancel,
+    trip_change_driver,
     trip_correct_plate,
     trip_record_landing_test,
     trip_set_test_result,
@@ -67,6 +68,7 @@ __all__ = [
     "regions_chosen",
     "regions_set_risk",
     "trip_cancel",
+    "trip_change_driver",
     "trip_correct_plate",
     "trip_grade",
     "trip_record_landing_test",

@@ -151,12 +151,24 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
         else:
             data = dataclasses.replace(data, vehicle_plate=vehicle.plate)
     if data.driver_id is not None:
-        driver = Driver.objects.filter(pk=data.driver_id, company=company).first()
-        if driver is None:
-            errors.add("driver_id", _("Your company has no driver with this id."))
-        elif data.driver is not None:
-            errors.add("driver_id", _("Send the driver's details or the driver's id, not both."))
-        else:
-            person = PersonData(driver.name, driver.id_number, driver.phone)
+        person = driver_from_records(
+            errors, driver_id=data.driver_id, typed=data.driver, company=company
+        )
+        if person is not None:
             data = dataclasses.replace(data, driver=person)
     return data
+
+
+def driver_from_records(
+    errors: FieldErrors, *, driver_id: int, typed: PersonData | None, company: Company | None
+) -> PersonData | None:
+    """The company's driver of that id, as their details typed would be; None (and a message on
+    ``driver_id``) for another company's id, or beside details typed."""
+    driver = Driver.objects.filter(pk=driver_id, company=company).first()
+    if driver is None:
+        errors.add("driver_id", _("Your company has no driver with this id."))
+    elif typed is not None:
+        errors.add("driver_id", _("Send the driver's details or the driver's id, not both."))
+    else:
+        return PersonData(driver.name, driver.id_number, driver.phone)
+    return None

@@ -64,7 +64,10 @@ class Unusable:
 # Revocation reasons the services write as codes; an official's own words are shown as written.
 # (A cancelled trip's pass is revoked too, but the trip's status says so first.)
 _REVOKED_WHY: dict[str, Promise] = {
-    "reissued": gettext_lazy("A new pass replaced this one."),
+    Pass.REISSUED: gettext_lazy("A new pass replaced this one."),
+    Pass.DRIVER_CHANGED: gettext_lazy(
+        "The trip was given to another driver; this pass is no longer valid."
+    ),
 }
 
 
@@ -187,10 +190,14 @@ def pass_link(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "trucks/pass_link_invalid.html", status=404)
     else:
         trip = pass_.trip
-        # Show the trip's pass as it is now: a regraded or reissued pass replaces this one.
-        current = selectors.current_pass(trip) or pass_
+        # Show the trip's pass as it is now: a regraded or reissued pass replaces this one. Not
+        # once the driver changed: the link was the driver's before, who sees their own pass,
+        # revoked, and nothing of the driver after.
+        released = selectors.driver_changed_since(pass_)
+        current = pass_ if released else selectors.current_pass(trip) or pass_
         context = pass_context(request, trip, current, holds_code=True)
         context["via_link"] = True
+        context["released"] = released
         response = render(request, "trucks/pass.html", context)
     # The token in the address opens the pass: keep it out of Referer headers (the origin
     # alone is sent, never the path) and out of indexes. Not "no-referrer": browsers then send

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpResponse, HttpResponseBase
@@ -61,6 +62,14 @@ _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Absent, or not visibl
 _FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
 _INVALID = OpenApiResponse(ErrorSerializer, description="Invalid input; see `fields`.")
 _CONFLICT = OpenApiResponse(ErrorSerializer, description="Not possible in the trip's state.")
+# What a change of a trip answers: the trip as it is now, or why not.
+_CHANGE_RESPONSES: dict[int, Any] = {
+    200: TripOutputSerializer,
+    400: _INVALID,
+    403: _FORBIDDEN,
+    404: _NOT_FOUND,
+    409: _CONFLICT,
+}
 
 
 def _actor(request: Request) -> User:
@@ -147,13 +156,7 @@ class TripTestResultApi(APIView):
     @extend_schema(
         operation_id="trips_test_result",
         request=TestResultInputSerializer,
-        responses={
-            200: TripOutputSerializer,
-            400: _INVALID,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=_CHANGE_RESPONSES,
         description="Record a new test result; the pass is regraded at once.",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -173,13 +176,7 @@ class TripPlateApi(APIView):
     @extend_schema(
         operation_id="trips_plate",
         request=PlateInputSerializer,
-        responses={
-            200: TripOutputSerializer,
-            400: _INVALID,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=_CHANGE_RESPONSES,
         description="Correct the number plate, until the pass window opens.",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -196,13 +193,7 @@ class TripDriverApi(APIView):
     @extend_schema(
         operation_id="trips_driver",
         request=DriverChangeInputSerializer,
-        responses={
-            200: TripOutputSerializer,
-            400: _INVALID,
-            403: _FORBIDDEN,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-        },
+        responses=_CHANGE_RESPONSES,
         description="A dispatcher gives the trip another driver, until the pass window opens: "
         "a new pass is issued, graded for the new driver's test, and the old one revoked.",
     )

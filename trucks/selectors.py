@@ -67,13 +67,18 @@ def current_pass(trip: Trip) -> Pass | None:
     return passes[0] if passes else None
 
 
-def driver_changed_since(pass_: Pass) -> bool:
-    """Whether the trip's driver was changed since this pass was issued (it, or a pass issued
-    after it, was revoked for that): its signed link was the driver's before, and must not lead
-    to the pass of the driver after. Pass ids grow with time."""
-    return Pass.objects.filter(
-        trip_id=pass_.trip_id, pk__gte=pass_.pk, revoked_reason=Pass.DRIVER_CHANGED
-    ).exists()
+def pass_released(pass_: Pass) -> Pass | None:
+    """The pass revoked when the trip's driver was changed since ``pass_`` was issued (it, or
+    one issued after it), if the driver was: the signed link to ``pass_`` was the driver's
+    before, and leads to that pass, revoked, never to the pass of the driver after. Pass ids
+    grow with time."""
+    return (
+        Pass.objects.filter(
+            trip_id=pass_.trip_id, pk__gte=pass_.pk, revoked_reason=Pass.DRIVER_CHANGED
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 def trip_changes(trip: Trip) -> list[TripChange]:

@@ -78,6 +78,9 @@ class DriverChangeForm(TestResultForm):
     def __init__(self, *args: Any, drivers: Iterable[Driver] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["test_result"].label = _("The new driver's test result")
+        # One or the other is needed, so neither is marked "optional".
+        for name in ("driver_id", "name", "id_number", "phone"):
+            self.fields[name].conditional = True  # type: ignore[attr-defined]
         field = self.fields["driver_id"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [("", _("A new driver, typed below"))] + [
@@ -85,9 +88,12 @@ class DriverChangeForm(TestResultForm):
         ]
 
     def person(self) -> services.PersonData | None:
-        """The driver typed, unless one was chosen from the list."""
+        """The driver typed, unless one was chosen from the list; None when neither (the service
+        then asks for one)."""
         data = self.cleaned_data
-        if data.get("driver_id") is not None:
+        if data.get("driver_id") is not None or not any(
+            data.get(name) for name in ("name", "id_number", "phone")
+        ):
             return None
         return services.PersonData(
             name=data.get("name", ""),

@@ -205,7 +205,7 @@ def trip_change_driver(
     new pass is issued, graded for the new driver's test, and the old one revoked: the old link
     and code stop working, the new driver is sent the new pass and the old one is told they no
     longer drive the trip (``signals.trip_driver_changed``)."""
-    trip = Trip.objects.select_for_update().select_related("driver", "company").get(pk=trip.pk)
+    trip = Trip.objects.select_for_update().select_related("driver").get(pk=trip.pk)
     _check_may_change(actor, trip)
     if not access.trip_driver_changeable_by(user=actor, trip=trip):
         raise PermissionDenied(

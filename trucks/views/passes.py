@@ -193,11 +193,11 @@ def pass_link(request: HttpRequest, token: str) -> HttpResponse:
         # Show the trip's pass as it is now: a regraded or reissued pass replaces this one. Not
         # once the driver changed: the link was the driver's before, who sees their own pass,
         # revoked, and nothing of the driver after.
-        released = selectors.driver_changed_since(pass_)
-        current = pass_ if released else selectors.current_pass(trip) or pass_
+        released = selectors.pass_released(pass_)
+        current = released or selectors.current_pass(trip) or pass_
         context = pass_context(request, trip, current, holds_code=True)
         context["via_link"] = True
-        context["released"] = released
+        context["released"] = released is not None
         response = render(request, "trucks/pass.html", context)
     # The token in the address opens the pass: keep it out of Referer headers (the origin
     # alone is sent, never the path) and out of indexes. Not "no-referrer": browsers then send

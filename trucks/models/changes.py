@@ -1,5 +1,7 @@
-"""What was changed on a registered trip after its registration, by whom and when: a new driver
-or a corrected plate. The rows are the audit the trip page and the officials' timeline show.
+"""What was changed on a registered trip after its registration, by whom and when: a new driver,
+a corrected plate, or a multi-entry pass that its company's whitelist entry no longer covers
+becoming one of one entry and one exit. The rows are the audit the trip page and the officials'
+timeline show.
 
 ``before`` and ``after`` are plain values: a plate, or a driver's name and masked ID number
 (``{"plate": "豫H12345"}``, ``{"name": "张三", "id_number": "4108**********1234"}``). The full
@@ -22,11 +24,12 @@ class TripChange(models.Model):
     class Kind(models.TextChoices):
         DRIVER = "driver", _("Driver changed")
         PLATE = "plate", _("Plate corrected")
+        MULTI_ENTRY = "multi_entry", _("Multi-entry ended: outside the whitelist")
 
     trip = models.ForeignKey(
         Trip, verbose_name=_("trip"), on_delete=models.CASCADE, related_name="changes"
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     before = models.JSONField(_("before"), default=dict)
     after = models.JSONField(_("after"), default=dict)
     actor = models.ForeignKey(
@@ -52,6 +55,8 @@ class TripChange(models.Model):
         """The values as one line: the plate, or the driver's name and masked ID number."""
         if kind == TripChange.Kind.PLATE:
             return str(values.get("plate", ""))
+        if kind == TripChange.Kind.MULTI_ENTRY:
+            return str(_("Multi-entry") if values.get("multi_entry") else _("One entry, one exit"))
         return " ".join(str(values[k]) for k in ("name", "id_number") if values.get(k))
 
     @property

@@ -11,6 +11,7 @@ from trucks.services.changes import (
 )
 from trucks.services.fleet import driver_add, vehicle_add
 from trucks.services.inputs import PersonData, TripData
+from trucks.services.lanes import PriorityLanes, priority_lane_at, priority_lanes
 from trucks.services.passes import pass_issue, pass_regrade, pass_token, trip_grade
 from trucks.services.policy import (
     POLICY_FIELDS,
@@ -29,11 +30,8 @@ from trucks.services.registration import (
 )
 from trucks.services.whitelist import (
     WHITELIST_REASON_MAX_LENGTH,
-    PriorityLanes,
     WhitelistData,
     WhitelistMatch,
-    priority_lane_at,
-    priority_lanes,
     whitelist_entry_create,
     whitelist_entry_for,
     whitelist_entry_revoke,

@@ -177,8 +177,23 @@ def pass_context(
             for person in trip.co_riders.all()
         ],
         "countdown": _countdown_text(state, pass_, now) if unusable is None else "",
+        "priority_lane": unusable is None and _priority_lane(trip, pass_, state, now),
+        "multi_entry": unusable is None and pass_ is not None and trip.multi_entry,
         "is_owner": False,
     }
+
+
+def _priority_lane(trip: Trip, pass_: Pass | None, state: str, now: datetime) -> bool:
+    """Whether the truck takes the priority lane, as the scan answers it (the same function, so
+    the page and the verdict agree): now, or for a pass whose window has not opened, at the
+    planned arrival, when the truck will be scanned."""
+    at = max(now, trip.planned_arrival) if state == "pending" else now
+    return services.priority_lane_at(
+        company_id=trip.company_id,
+        plate=trip.vehicle.plate,
+        cargo_category=trip.cargo_category,
+        at=at,
+    )
 
 
 @never_cache

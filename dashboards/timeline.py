@@ -1,7 +1,8 @@
 """A trip's timeline for officials: the registration in full, then every event in order —
-grading and each regrading with its reasons and rule version, scans with checkpoint, staff and
-verdict, landing tests and their results, overrides, arrival, exit, cancellation, the
-notifications sent and the webhook deliveries."""
+grading and each regrading with its reasons and rule version, a driver changed or a plate
+corrected (before and after, by whom), scans with checkpoint, staff and verdict, landing tests
+and their results, overrides, arrival, exit, cancellation, the notifications sent and the
+webhook deliveries."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from dashboards.views import official_only
 from handover.models import WebhookDelivery
 from notifications.messages import template_label
 from notifications.models import Notification
-from trucks.models import Colour, Pass, Trip
+from trucks.models import Colour, Pass, Trip, TripChange
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,20 @@ def _pass_events(trip: Trip) -> list[Event]:
             events.append(
                 Event(record.history_date, "pass_status", _("Pass %(status)s") % {"status": status})
             )
+    return events
+
+
+def _change_events(trip: Trip) -> list[Event]:
+    """A driver changed or a plate corrected: before and after (a driver by name and masked ID
+    number, as the audit keeps them) and who did it."""
+    events: list[Event] = []
+    for change in TripChange.objects.filter(trip=trip).select_related("actor"):
+        lines = [
+            _("Before: %(value)s") % {"value": change.before_text or "—"},
+            _("After: %(value)s") % {"value": change.after_text or "—"},
+            _("By %(name)s") % {"name": _name(change.actor)},
+        ]
+        events.append(Event(change.at, f"changed_{change.kind}", change.get_kind_display(), lines))
     return events
 
 
@@ -124,6 +139,7 @@ def timeline(trip: Trip) -> list[Event]:
     company = trip.company.name if trip.company is not None else "—"
     events = [Event(trip.created_at, "registered", _("Registered"), [company])]
     events += _pass_events(trip)
+    events += _change_events(trip)
     events += _scan_events(trip)
     if trip.arrived_at is not None:
         events.append(Event(trip.arrived_at, "arrived", _("Arrival confirmed by the consignee")))

@@ -5,8 +5,8 @@ reads in the language the recipient chose and a fixed translation reaches rows s
 A template's context is the outbox row's JSON: plain strings and numbers. Times are passed as ISO
 strings (``datetime.isoformat()``) under the keys in ``TIME_KEYS`` and shown in the site's time
 zone; ``colour`` is a pass colour code ("green") and is shown by its translated name. Every
-message to a driver about a pass to show ends with the signed link to the pass
-(``trucks.links.pass_link_url``).
+message to a driver of a pass they hold ends with the signed link to the pass
+(``trucks.links.pass_link_url``); the one telling a driver they no longer drive a trip has none.
 """
 
 from __future__ import annotations
@@ -91,6 +91,37 @@ TEMPLATES: dict[str, Template] = {
         body=_(
             "%(count)s trips for plate %(plate)s, from %(first_date)s to %(last_date)s, are "
             "cancelled. Their passes are revoked and cannot be used at any checkpoint.\n"
+        ),
+    ),
+    # To the new driver, when a dispatcher made them the trip's driver: the new pass, graded for
+    # their test. [reference, plate, colour, valid_from, link]
+    "driver_assigned": Template(
+        label=_("Made the driver of a trip"),
+        sms=_(
+            "Trip %(reference)s, plate %(plate)s: you are now its driver. Your pass is issued, "
+            "colour %(colour)s, valid from %(valid_from)s. Show it at the checkpoint: %(link)s"
+        ),
+        subject=_("You are the driver of trip %(reference)s"),
+        body=_(
+            "Your company has made you the driver of trip %(reference)s (plate %(plate)s).\n"
+            "Your pass is issued. Colour: %(colour)s. Valid from %(valid_from)s.\n\n"
+            "Open the pass and show it at the checkpoint:\n%(link)s\n"
+        ),
+    ),
+    # To the trip's driver before, when a dispatcher gave the trip to another driver. No link:
+    # the pass they were sent is revoked. [reference, plate, arrival]
+    "driver_released": Template(
+        label=_("No longer the driver of a trip"),
+        sms=_(
+            "Trip %(reference)s, plate %(plate)s, arriving %(arrival)s: your company has given "
+            "it to another driver. The pass you were sent no longer works; do not use it."
+        ),
+        subject=_("You are no longer the driver of trip %(reference)s"),
+        body=_(
+            "Your company has given trip %(reference)s (plate %(plate)s, planned arrival "
+            "%(arrival)s) to another driver.\n\n"
+            "The pass you were sent for it is revoked and will be refused at the checkpoint. "
+            "Ask your company if this is a mistake.\n"
         ),
     ),
     # To the driver, when a risk level or the policy changed the colour.

@@ -8,7 +8,7 @@ from typing import Any
 
 from notifications import signals
 from notifications.models import Notification
-from trucks.models import Trip
+from trucks.models import Driver, Trip
 
 
 def notification(
@@ -45,11 +45,17 @@ def queue(rows: Iterable[Notification]) -> int:
 
 
 def for_driver(
-    trip: Trip, *, template: str, key: str, context: Mapping[str, Any] | None = None
+    trip: Trip,
+    *,
+    template: str,
+    key: str,
+    context: Mapping[str, Any] | None = None,
+    driver: Driver | None = None,
 ) -> list[Notification]:
-    """The rows telling a trip's driver something: an SMS to their phone, and an e-mail when
-    they gave an address. ``key`` names the cause (e.g. "remind_window:<pass id>")."""
-    driver = trip.driver
+    """The rows telling a trip's driver (or ``driver``, one who drove it before) something: an
+    SMS to their phone, and an e-mail when they gave an address. ``key`` names the cause (e.g.
+    "remind_window:<pass id>")."""
+    driver = driver or trip.driver
     rows = [
         notification(
             channel=Notification.Channel.SMS,

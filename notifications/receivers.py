@@ -23,7 +23,7 @@ from places.models import Region
 from trucks import grading
 from trucks import signals as trip_signals
 from trucks.links import pass_link_url
-from trucks.models import Pass, PassStatus, Policy, Trip, TripSeries
+from trucks.models import Driver, Pass, PassStatus, Policy, Trip, TripSeries
 
 
 @receiver(signals.notifications_queued)
@@ -104,6 +104,41 @@ def _per_driver(trips: Iterable[Trip]) -> list[tuple[Trip, dict[str, Any]]]:
         )
         for own in by_driver.values()
     ]
+
+
+@receiver(trip_signals.trip_driver_changed)
+def tell_both_drivers_of_the_change(
+    sender: type[Model], trip: Trip, pass_: Pass, previous_driver: Driver, **kwargs: Any
+) -> None:
+    """The new driver gets the new pass by its signed link; the one before learns they no longer
+    drive the trip, with no link (theirs is revoked). Each keyed by the new pass: once per
+    change, each in the driver's own language."""
+    released = {
+        "reference": trip.reference,
+        "plate": trip.vehicle.plate,
+        "arrival": trip.planned_arrival.isoformat(),
+    }
+    outbox.queue(
+        [
+            *outbox.for_driver(
+                trip,
+                template="driver_assigned",
+                key=f"driver_assigned:{pass_.pk}",
+                context={
+                    **base_context(pass_),
+                    "colour": pass_.colour,
+                    "valid_from": pass_.valid_from.isoformat(),
+                },
+            ),
+            *outbox.for_driver(
+                trip,
+                template="driver_released",
+                key=f"driver_released:{pass_.pk}",
+                context=released,
+                driver=previous_driver,
+            ),
+        ]
+    )
 
 
 @receiver(trip_signals.passes_recoloured)

@@ -11,6 +11,8 @@ so a list and a page cannot disagree about a trip.
 - Changing (a new test result, the plate, cancelling): a dispatcher of the trip's company or the
   trip's own driver. Consignees and officials see trips but do not change them, and neither does
   a member of the company without the dispatcher role.
+- Changing the driver: a dispatcher of the trip's company only. A driver registering their own
+  trip does not hand it to someone else.
 """
 
 from __future__ import annotations
@@ -69,11 +71,16 @@ def _company_id(user: AnyUser) -> int | None:
     return membership.company_id if membership is not None else None
 
 
+def _company_trips(user: AnyUser, roles: frozenset[str]) -> list[Condition]:
+    """The trips of the company the user dispatches for."""
+    if Role.DISPATCHER in roles and (company_id := _company_id(user)) is not None:
+        return [("company_id", company_id)]
+    return []
+
+
 def _own_trips(user: AnyUser, roles: frozenset[str]) -> list[Condition]:
     """The trips that are the user's own: the company's for its dispatcher, a driver's own."""
-    conditions: list[Condition] = []
-    if Role.DISPATCHER in roles and (company_id := _company_id(user)) is not None:
-        conditions.append(("company_id", company_id))
+    conditions = _company_trips(user, roles)
     if Role.DRIVER in roles and user.pk is not None:
         conditions.append(("driver__user_id", user.pk))
     return conditions
@@ -95,6 +102,11 @@ def changing(user: AnyUser) -> Reach:
     return Reach(conditions=tuple(_own_trips(user, roles_of(user))))
 
 
+def dispatching(user: AnyUser) -> Reach:
+    """The trips whose driver the user may change: the company's, for its dispatcher."""
+    return Reach(conditions=tuple(_company_trips(user, roles_of(user))))
+
+
 def trips_visible_to(user: AnyUser) -> QuerySet[Trip]:
     return Trip.objects.filter(seeing(user).q())
 
@@ -109,3 +121,7 @@ def trips_changeable_by(user: AnyUser) -> QuerySet[Trip]:
 
 def trip_changeable_by(*, user: AnyUser, trip: Trip) -> bool:
     return changing(user).holds_for(trip)
+
+
+def trip_driver_changeable_by(*, user: AnyUser, trip: Trip) -> bool:
+    return dispatching(user).holds_for(trip)

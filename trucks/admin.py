@@ -23,7 +23,17 @@ from passcode_portal.admin_base import NoRevertMixin, actor_of
 from places.models import Region
 from trucks import services
 from trucks.links import pass_link_url
-from trucks.models import Company, CompanyMember, CoRider, Driver, Pass, Policy, Trip, Vehicle
+from trucks.models import (
+    Company,
+    CompanyMember,
+    CoRider,
+    Driver,
+    Pass,
+    Policy,
+    Trip,
+    TripChange,
+    Vehicle,
+)
 
 
 @admin.register(Region)
@@ -124,20 +134,33 @@ class CoRiderInline(admin.TabularInline):  # type: ignore[type-arg]
     fields = ["position", "name", "id_number", "phone"]
 
 
-class PassInline(admin.TabularInline):  # type: ignore[type-arg]
-    """The trip's passes, read-only here: they are issued by registration and regrading."""
+class _RecordsInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Rows the services write for a trip, shown read-only: never added nor removed here."""
 
-    model = Pass
     extra = 0
-    show_change_link = True
-    fields = ("colour", "status", "valid_from", "valid_until", "policy_version", "issued_at")
-    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Trip | None = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Trip | None = None) -> bool:
         return False
+
+
+class PassInline(_RecordsInline):
+    """The trip's passes: they are issued by registration and regrading."""
+
+    model = Pass
+    show_change_link = True
+    fields = ("colour", "status", "valid_from", "valid_until", "policy_version", "issued_at")
+    readonly_fields = fields
+
+
+class TripChangeInline(_RecordsInline):
+    """What was changed on the trip after its registration (``trucks.services``' audit)."""
+
+    model = TripChange
+    fields = ("kind", "before", "after", "actor", "at")
+    readonly_fields = fields
 
 
 @admin.register(Trip)
@@ -175,7 +198,7 @@ class TripAdmin(NoRevertMixin, SimpleHistoryAdmin):
         "entry_checkpoint",
     ]
     readonly_fields = ["reference", "created_at", "updated_at", "cancelled_at"]
-    inlines = [CoRiderInline, PassInline]
+    inlines = [CoRiderInline, PassInline, TripChangeInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # A trip is registered through the service, which grades it and issues its pass.

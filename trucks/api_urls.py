@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         series_apis.TripSeriesCancelApi.as_view(),
         name="api-trip-series-cancel",
     ),
+    path("trips/<int:pk>/driver/", apis.TripDriverApi.as_view(), name="api-trip-driver"),
     path("passes/<int:pk>/qr.png", apis.PassQrPngApi.as_view(), name="api-pass-qr-png"),
     path("passes/<int:pk>/qr.svg", apis.PassQrSvgApi.as_view(), name="api-pass-qr-svg"),
     path("regions/", apis.RegionListApi.as_view(), name="api-region-list"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpResponse, HttpResponseBase
@@ -34,6 +35,7 @@ from trucks.models import Pass, Trip
 from trucks.roles import is_official
 from trucks.serializers import (
     ConsigneeOutputSerializer,
+    DriverChangeInputSerializer,
     KeysOutputSerializer,
     PlateInputSerializer,
     RegionFilterSerializer,
@@ -60,6 +62,14 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Absent, or not visible
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
 INVALID = OpenApiResponse(ErrorSerializer, description="Invalid input; see `fields`.")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Not possible in the trip's state.")
+# What a change of a trip answers: the trip as it is now, or why not.
+_CHANGE_RESPONSES: dict[int, Any] = {
+    200: TripOutputSerializer,
+    400: INVALID,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: CONFLICT,
+}
 
 
 def actor(request: Request) -> User:
@@ -146,13 +156,7 @@ class TripTestResultApi(APIView):
     @extend_schema(
         operation_id="trips_test_result",
         request=TestResultInputSerializer,
-        responses={
-            200: TripOutputSerializer,
-            400: INVALID,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=_CHANGE_RESPONSES,
         description="Record a new test result; the pass is regraded at once.",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -172,13 +176,7 @@ class TripPlateApi(APIView):
     @extend_schema(
         operation_id="trips_plate",
         request=PlateInputSerializer,
-        responses={
-            200: TripOutputSerializer,
-            400: INVALID,
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-            409: CONFLICT,
-        },
+        responses=_CHANGE_RESPONSES,
         description="Correct the number plate, until the pass window opens.",
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -187,6 +185,29 @@ class TripPlateApi(APIView):
         data.is_valid(raise_exception=True)
         services.trip_correct_plate(
             actor=actor(request), trip=trip, plate=data.validated_data["vehicle_plate"]
+        )
+        return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
+
+
+class TripDriverApi(APIView):
+    @extend_schema(
+        operation_id="trips_driver",
+        request=DriverChangeInputSerializer,
+        responses=_CHANGE_RESPONSES,
+        description="A dispatcher gives the trip another driver, until the pass window opens: "
+        "a new pass is issued, graded for the new driver's test, and the old one revoked.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        trip = trip_for_change(request, pk)
+        data = DriverChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.trip_change_driver(
+            actor=actor(request),
+            trip=trip,
+            driver_id=data.validated_data.get("driver_id"),
+            person=data.person(),
+            test_result=data.validated_data["test_result"],
+            test_sampled_at=data.validated_data.get("test_sampled_at"),
         )
         return _trip_response(request, selectors.trip_get(user=request.user, trip_id=pk))
 

@@ -20,6 +20,7 @@ from trucks.models import (
     PassStatus,
     Policy,
     Trip,
+    TripChange,
     TripSeries,
     Vehicle,
 )
@@ -99,6 +100,25 @@ def current_pass(trip: Trip) -> Pass | None:
         if pass_.status == PassStatus.ACTIVE:
             return pass_
     return passes[0] if passes else None
+
+
+def pass_released(pass_: Pass) -> Pass | None:
+    """The pass revoked when the trip's driver was changed since ``pass_`` was issued (it, or
+    one issued after it), if the driver was: the signed link to ``pass_`` was the driver's
+    before, and leads to that pass, revoked, never to the pass of the driver after. Pass ids
+    grow with time."""
+    return (
+        Pass.objects.filter(
+            trip_id=pass_.trip_id, pk__gte=pass_.pk, revoked_reason=Pass.DRIVER_CHANGED
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def trip_changes(trip: Trip) -> list[TripChange]:
+    """What was changed on the trip after its registration, oldest first, with who did it."""
+    return list(TripChange.objects.filter(trip=trip).select_related("actor"))
 
 
 def trip_in_full_to(*, user: AnyUser, trip: Trip) -> bool:

@@ -20,6 +20,10 @@ trip_series_registered = Signal()
 trip_series_cancelled = Signal()
 # A pass was revoked (the trip cancelled, a new pass replacing it): ``pass_``, ``reason``, ``at``.
 pass_revoked = Signal()
+# A dispatcher gave a trip another driver before its window opened: ``trip`` (with its new
+# driver), ``pass_`` (the new pass, graded for the new driver's test; the old one was revoked)
+# and ``previous_driver``.
+trip_driver_changed = Signal()
 # Passes changed colour: ``changes`` (a list of the pass and its colour before), ``policy`` (the
 # version that graded them) and ``tell_drivers`` (False where the driver saw it happen, e.g.
 # uploading a test result).

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("trips/<int:trip_id>/", trips.trip_detail, name="trip"),
     path("trips/<int:trip_id>/test-result/", trips.trip_test_result, name="trip-test-result"),
     path("trips/<int:trip_id>/plate/", trips.trip_plate, name="trip-plate"),
+    path("trips/<int:trip_id>/driver/", trips.trip_driver, name="trip-driver"),
     path("trips/<int:trip_id>/cancel/", trips.trip_cancel, name="trip-cancel"),
     path("trips/<int:trip_id>/repeat/", trips.trip_repeat, name="trip-repeat"),
     path("trips/series/<int:series_id>/", series.series_detail, name="trip-series"),

@@ -20,9 +20,13 @@ from tests.factories import (
     driver_user,
     make_trip,
     staff_user,
+    valid_id_number,
+    valid_phone,
 )
+from trucks import services as trucks_services
 from trucks.models import Pass
 from trucks.services import pass_token
+from trucks.validators import mask_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +113,39 @@ def test_a_scan_made_offline_says_so_and_when_it_arrived(trip: Any) -> None:
     assert offline.at == scanned
     assert any(line.startswith("Scanned offline, received ") for line in offline.lines)
     assert not any("offline" in line for e in scans if e is not offline for line in e.lines)
+
+
+def test_a_driver_changed_and_a_plate_corrected_are_on_the_timeline(regions: None) -> None:
+    checkpoint = CheckpointFactory(code="CP-C", name="丙站")
+    user = dispatcher(first_name="王调度")
+    trip = make_trip(user, checkpoint)
+    before, plate_before = trip.driver, trip.vehicle.plate
+    trucks_services.trip_correct_plate(actor=user, trip=trip, plate="豫HA1234")
+    trucks_services.trip_change_driver(
+        actor=user,
+        trip=trip,
+        person=trucks_services.PersonData("赵师傅", valid_id_number(), valid_phone()),
+        test_result="negative",
+        test_sampled_at=timezone.now() - timedelta(hours=1),
+    )
+    trip.refresh_from_db()
+
+    with translation.override("en"):
+        events = {e.kind: e for e in timeline(trip)}
+
+    plate = events["changed_plate"]
+    assert plate.title == "Plate corrected"
+    assert plate.lines == [
+        f"Before: {plate_before}",
+        "After: 豫HA1234",
+        "By 王调度",
+    ]
+    driver = events["changed_driver"]
+    assert driver.title == "Driver changed"
+    assert driver.lines == [
+        f"Before: {before.name} {mask_id_number(before.id_number)}",
+        f"After: 赵师傅 {mask_id_number(trip.driver.id_number)}",
+        "By 王调度",
+    ]
+    # The old pass revoked and the new one graded are there too.
+    assert "pass_status" in events and "graded" in events

@@ -19,6 +19,31 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "colour": "green",
         "link": LINK,
     },
+    "driver_assigned": {
+        "reference": "JZ-20261123-000123",
+        "plate": "豫H52K07",
+        "colour": "green",
+        "valid_from": "2026-11-23T06:00:00+00:00",
+        "link": LINK,
+    },
+    "driver_released": {
+        "reference": "JZ-20261123-000123",
+        "plate": "豫H52K07",
+        "arrival": "2026-11-23T08:00:00+00:00",
+    },
+    "series_registered": {
+        "count": 12,
+        "plate": "豫H52K07",
+        "first_date": "2026-11-23",
+        "last_date": "2026-12-04",
+        "link": LINK,
+    },
+    "series_cancelled": {
+        "count": 11,
+        "plate": "豫H52K07",
+        "first_date": "2026-11-24",
+        "last_date": "2026-12-04",
+    },
     "pass_regraded": {
         "reference": "JZ-20261123-000123",
         "plate": "豫H52K07",
@@ -58,7 +83,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "planned_departure": "2026-11-24T08:00:00+00:00",
     },
 }
-TO_DRIVERS = {"pass_issued", "pass_regraded", "remind_window", "remind_test", "remind_expiry"}
+TO_DRIVERS = {
+    "driver_assigned",
+    "pass_issued",
+    "pass_regraded",
+    "remind_window",
+    "remind_test",
+    "remind_expiry",
+    "series_registered",
+}
 
 
 def test_every_template_has_a_context_here() -> None:
@@ -72,7 +105,10 @@ def test_every_template_renders(template: str, language: str) -> None:
     for text in (rendered.sms, rendered.subject, rendered.body):
         assert text.strip()
         assert "%(" not in text
-    assert "JZ-20261123-000123" in rendered.sms
+    if "reference" in CONTEXTS[template]:
+        assert "JZ-20261123-000123" in rendered.sms
+    else:  # a series of trips is named by its plate and its days
+        assert "2026-12-04" in rendered.sms
     assert "豫H52K07" in rendered.sms
     assert "\n" not in rendered.subject
 
@@ -131,3 +167,10 @@ def test_the_language_of_the_caller_is_left_alone() -> None:
 def test_officials_read_a_label_for_each_template() -> None:
     assert messages.template_label("overdue_exit") != "overdue_exit"
     assert messages.template_label("no_such") == "no_such"
+
+
+def test_the_driver_released_is_sent_no_link() -> None:
+    rendered = messages.render("driver_released", CONTEXTS["driver_released"], "en")
+    assert "no longer works" in rendered.sms
+    assert "2026-11-23 16:00" in rendered.sms
+    assert "http" not in rendered.sms + rendered.body

@@ -85,6 +85,7 @@ OWNERS = {
     "POST /api/v1/trips/{id}/repeat/": "dispatcher",
     "GET /api/v1/trip-series/{id}/": "dispatcher",
     "POST /api/v1/trip-series/{id}/cancel/": "driver",
+    "POST /api/v1/trips/{id}/driver/": "dispatcher",
     "POST /api/v1/trips/{id}/test-result/": "driver",
     "POST /api/v1/trips/{id}/arrival/": "consignee",
     "GET /api/v1/passes/{id}/qr.png": "driver",

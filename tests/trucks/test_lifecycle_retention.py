@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from trucks import lifecycle, services
 from trucks import tasks as lifecycle_tasks
-from trucks.models import CoRider, Driver, Pass, Trip, TripStatus
+from trucks.models import CoRider, Driver, Pass, Trip, TripChange, TripStatus
 from trucks.services import PersonData
 
 pytestmark = pytest.mark.django_db
@@ -288,3 +288,25 @@ def test_walk_ins_lose_the_drivers_name_and_phone(checkpoint: Any) -> None:
     )
     assert (edge.driver_name, edge.phone) == ("赵师傅", "13900000001")
     assert WalkIn.objects.count() == 2
+
+
+def test_the_audit_of_a_driver_change_loses_the_names(dispatcher: Any, checkpoint: Any) -> None:
+    long_ago = CUTOFF - timedelta(days=10)
+    trip = trip_at(dispatcher, checkpoint, long_ago)
+    with time_machine.travel(long_ago, tick=False):
+        services.trip_change_driver(
+            actor=dispatcher,
+            trip=trip,
+            person=person(),
+            test_result="negative",
+            test_sampled_at=long_ago - timedelta(hours=1),
+        )
+        services.trip_correct_plate(actor=dispatcher, trip=trip, plate="豫HA1234")
+    exited(trip, long_ago + timedelta(days=1))
+
+    lifecycle.personal_data_anonymise(now=NOW)
+
+    changes = {c.kind: c for c in TripChange.objects.filter(trip=trip)}
+    assert (changes["driver"].before, changes["driver"].after) == ({}, {})
+    assert changes["driver"].actor == dispatcher
+    assert changes["plate"].after == {"plate": "豫HA1234"}  # a plate is no personal data

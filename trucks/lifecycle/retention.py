@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from trucks import services, signals
 from trucks.lifecycle.deadlines import deadline_passed
-from trucks.models import CoRider, Driver, Pass, Trip, TripStatus
+from trucks.models import CoRider, Driver, Pass, Trip, TripChange, TripStatus
 
 # What a removed name reads as; an anonymised ID number is "ANON" and the row id, 18 characters
 # like a real one (``anonymous_id``), so every unique constraint on ID numbers still holds.
@@ -73,6 +73,11 @@ def _scrub(ids: Iterable[int], now: datetime) -> Anonymised:
     done = Anonymised(trips=len(ids))
     done.co_riders = CoRider.objects.filter(trip_id__in=ids).update(
         name=ANONYMOUS_NAME, id_number=anonymous_id(), phone=""
+    )
+    # The audit of driver changes keeps names (and masked ID numbers): they go too; what was
+    # changed when, and by whom, stays.
+    TripChange.objects.filter(trip_id__in=ids, kind=TripChange.Kind.DRIVER).update(
+        before={}, after={}
     )
     Trip.objects.filter(pk__in=ids).update(anonymised_at=now)
     # Apps above keep copies (the outbox and the webhook log: phones, e-mail addresses, names):

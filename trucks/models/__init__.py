@@ -4,6 +4,7 @@ module by subject. Every model is named here, so callers write ``from trucks.mod
 Single-row rules live here; operations that write live in ``trucks.services``.
 """
 
+from trucks.models.changes import TripChange
 from trucks.models.companies import Company, CompanyMember, Language
 from trucks.models.fleet import Driver, Vehicle
 from trucks.models.passes import Colour, Pass, PassStatus
@@ -25,6 +26,7 @@ __all__ = [
     "Policy",
     "TestResult",
     "Trip",
+    "TripChange",
     "TripSeries",
     "TripStatus",
     "Vehicle",

@@ -29,6 +29,12 @@ class Pass(Counted):
     """The QR pass of a trip. The colour is looked up at scan time, never carried in the token,
     so regrading needs no new code; the token is recomputed from (key id, id, valid_until)."""
 
+    # Why a pass was revoked, as the services write it (the pass page explains each); an
+    # official's own words are kept as written.
+    REISSUED = "reissued"
+    # The trip has a new driver: the old driver's signed link and QR no longer open its pass.
+    DRIVER_CHANGED = "driver changed"
+
     trip = models.ForeignKey(
         Trip, verbose_name=_("trip"), on_delete=models.CASCADE, related_name="passes"
     )

@@ -11,6 +11,7 @@ from trucks.serializers.places import (
     RegionRiskInputSerializer,
 )
 from trucks.serializers.trips import (
+    DriverChangeInputSerializer,
     PassOutputSerializer,
     PersonInputSerializer,
     PersonOutputSerializer,
@@ -25,6 +26,7 @@ from trucks.serializers.trips import (
 
 __all__ = [
     "ConsigneeOutputSerializer",
+    "DriverChangeInputSerializer",
     "JwksKeySerializer",
     "KeysOutputSerializer",
     "PassOutputSerializer",

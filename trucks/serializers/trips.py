@@ -163,6 +163,19 @@ class PlateInputSerializer(serializers.Serializer[Any]):
     )
 
 
+class DriverChangeInputSerializer(TestResultInputSerializer):
+    """The trip's new driver, one of the company's or typed, with their own test result."""
+
+    driver_id = record_id_field(_("driver"), "One of the company's: id from GET /api/v1/drivers/.")
+    driver = PersonInputSerializer(
+        required=False, allow_null=True, help_text="Instead of driver_id: a driver typed."
+    )
+
+    def person(self) -> services.PersonData | None:
+        driver = self.validated_data.get("driver")
+        return services.PersonData(**driver) if driver is not None else None
+
+
 # ---------------------------------------------------------------------------------------------
 # Output
 

@@ -4,12 +4,14 @@ callers write ``services.trip_register``."""
 
 from trucks.services.changes import (
     trip_cancel,
+    trip_change_driver,
     trip_correct_plate,
     trip_record_landing_test,
     trip_set_test_result,
 )
 from trucks.services.fleet import driver_add, vehicle_add
 from trucks.services.inputs import PersonData, TripData
+from trucks.services.lanes import PriorityLanes, priority_lane_at, priority_lanes
 from trucks.services.passes import pass_issue, pass_regrade, pass_token, trip_grade
 from trucks.services.policy import (
     POLICY_FIELDS,
@@ -34,11 +36,8 @@ from trucks.services.series import (
 )
 from trucks.services.whitelist import (
     WHITELIST_REASON_MAX_LENGTH,
-    PriorityLanes,
     WhitelistData,
     WhitelistMatch,
-    priority_lane_at,
-    priority_lanes,
     whitelist_entry_create,
     whitelist_entry_for,
     whitelist_entry_revoke,
@@ -75,6 +74,7 @@ __all__ = [
     "regions_chosen",
     "regions_set_risk",
     "trip_cancel",
+    "trip_change_driver",
     "trip_correct_plate",
     "trip_grade",
     "trip_record_landing_test",

@@ -1,5 +1,6 @@
 """Changes to a registered trip: cancelling, a new test result, a landing test, a corrected
-plate."""
+plate, a new driver. A plate corrected and a driver changed are recorded as ``TripChange`` rows,
+the audit the trip page and the officials' timeline show."""
 
 from __future__ import annotations
 
@@ -11,17 +12,30 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
-from trucks import access, validators
+from trucks import access, signals, validators
 from trucks.models import (
+    Driver,
     Pass,
     PassStatus,
     TestResult,
     Trip,
+    TripChange,
     TripStatus,
 )
-from trucks.services.fleet import check_vehicle_free, vehicle_locked
-from trucks.services.inputs import CLOCK_SKEW, FieldErrors
-from trucks.services.passes import pass_regrade, revoke_active_passes
+from trucks.services.fleet import (
+    check_vehicle_free,
+    driver_from_records,
+    driver_upsert,
+    vehicle_locked,
+)
+from trucks.services.inputs import (
+    FieldErrors,
+    PersonData,
+    clean_person,
+    person_errors,
+    validate_test,
+)
+from trucks.services.passes import pass_issue, pass_regrade, revoke_active_passes
 from trucks.services.whitelist import whitelist_match
 
 
@@ -75,16 +89,15 @@ def trip_set_test_result(
             "trip_closed", _("This trip is closed; its test result cannot change."), status=409
         )
     errors = FieldErrors()
-    now = timezone.now()
-    if result not in TestResult.values:
-        errors.add("test_result", _("Choose negative, positive or no result."))
-    elif result != TestResult.NONE:
-        if sampled_at is None:
-            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
-        elif sampled_at > now + CLOCK_SKEW:
-            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
-        elif trip.test_sampled_at and sampled_at < trip.test_sampled_at:
-            errors.add("test_sampled_at", _("This sample is older than the result already given."))
+    validate_test(errors, result, sampled_at, timezone.now())
+    if (
+        "test_sampled_at" not in errors.fields
+        and result in (TestResult.NEGATIVE, TestResult.POSITIVE)
+        and sampled_at is not None
+        and trip.test_sampled_at
+        and sampled_at < trip.test_sampled_at
+    ):
+        errors.add("test_sampled_at", _("This sample is older than the result already given."))
     errors.raise_if_any()
     trip.test_result = result
     trip.test_sampled_at = sampled_at if result != TestResult.NONE else None
@@ -126,15 +139,12 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
     "Registration"). The token does not carry the plate, so the pass stays the same."""
     trip = Trip.objects.select_for_update().select_related("vehicle").get(pk=trip.pk)
     check_may_change(actor, trip)
-    pass_ = _active_pass(trip)
-    if trip.status != TripStatus.REGISTERED or (
-        pass_ is not None and timezone.now() >= pass_.valid_from
-    ):
-        raise DomainError(
-            "plate_locked",
-            _("The plate can only be corrected before the pass window opens."),
-            status=409,
-        )
+    _check_before_window(
+        trip,
+        _active_pass(trip),
+        "plate_locked",
+        _("The plate can only be corrected before the pass window opens."),
+    )
     errors = FieldErrors()
     normalised = validators.normalise_plate(plate)
     errors.check("vehicle_plate", validators.validate_plate, normalised)
@@ -163,6 +173,121 @@ def trip_correct_plate(*, actor: User, trip: Trip, plate: str) -> Trip:
             actor=actor,
             trip=trip,
         )
+        TripChange.objects.create(
+            trip=trip,
+            kind=TripChange.Kind.PLATE,
+            before={"plate": trip.vehicle.plate},
+            after={"plate": vehicle.plate},
+            actor=actor,
+        )
         trip.vehicle = vehicle
         trip.save(update_fields=["vehicle", "updated_at"])
     return trip
+
+
+def _check_before_window(trip: Trip, pass_: Pass | None, code: str, message: str) -> None:
+    """What the registration fixes may change only until the pass window opens: after that the
+    truck may be on its way, and the checkpoint expects what it was told."""
+    if trip.status != TripStatus.REGISTERED or (
+        pass_ is not None and timezone.now() >= pass_.valid_from
+    ):
+        raise DomainError(code, message, status=409)
+
+
+@transaction.atomic
+def trip_change_driver(
+    *,
+    actor: User,
+    trip: Trip,
+    driver_id: int | None = None,
+    person: PersonData | None = None,
+    test_result: str,
+    test_sampled_at: datetime | None,
+) -> Trip:
+    """Give the trip another driver until the pass window opens: one of the company's own
+    (``driver_id``) or a person typed (found in or added to the company's records), with their
+    own test result. The old driver holds a signed link to the pass and may hold its QR, so a
+    new pass is issued, graded for the new driver's test, and the old one revoked: the old link
+    and code stop working, the new driver is sent the new pass and the old one is told they no
+    longer drive the trip (``signals.trip_driver_changed``)."""
+    trip = Trip.objects.select_for_update().select_related("driver").get(pk=trip.pk)
+    check_may_change(actor, trip)
+    if not access.trip_driver_changeable_by(user=actor, trip=trip):
+        raise PermissionDenied(
+            "not_allowed",
+            _("Only the company's dispatcher may change the driver of a trip."),
+        )
+    pass_ = _active_pass(trip)
+    _check_before_window(
+        trip,
+        pass_,
+        "driver_locked",
+        _("The driver can only be changed before the pass window opens."),
+    )
+    if pass_ is None:
+        # A pass revoked by an official is not given back by changing the driver.
+        raise DomainError(
+            "driver_locked",
+            _("This trip has no valid pass; its driver cannot be changed."),
+            status=409,
+        )
+    errors = FieldErrors()
+    new = _new_driver(errors, trip, driver_id=driver_id, person=person)
+    validate_test(errors, test_result, test_sampled_at, timezone.now())
+    errors.raise_if_any()
+    assert new is not None
+    previous = trip.driver
+    trip.driver = driver_upsert(company=trip.company, person=new)
+    trip.test_result = test_result
+    trip.test_sampled_at = test_sampled_at if test_result != TestResult.NONE else None
+    trip.save(update_fields=["driver", "test_result", "test_sampled_at", "updated_at"])
+    TripChange.objects.create(
+        trip=trip,
+        kind=TripChange.Kind.DRIVER,
+        before=_driver_shown(previous),
+        after=_driver_shown(trip.driver),
+        actor=actor,
+    )
+    new_pass = pass_issue(trip=trip, replacing=Pass.DRIVER_CHANGED, actor=actor)
+    signals.trip_driver_changed.send(
+        sender=Trip, trip=trip, pass_=new_pass, previous_driver=previous
+    )
+    return trip
+
+
+def _new_driver(
+    errors: FieldErrors, trip: Trip, *, driver_id: int | None, person: PersonData | None
+) -> PersonData | None:
+    """The new driver's details, checked as registration checks them; None with the fault on
+    ``driver_id`` or ``driver``. Not the driver already, nor one of the trip's co-riders: the
+    checkpoint checks the persons it was told of, and a co-rider listed as its own driver would
+    be one person counted twice (take them off the trip by registering it again instead)."""
+    if driver_id is not None:
+        found = driver_from_records(errors, driver_id=driver_id, typed=person, company=trip.company)
+        field = "driver_id"
+    elif person is not None:
+        faults = person_errors(person)
+        errors.add_nested("driver", faults)
+        found = None if faults else clean_person(person)
+        field = "driver"
+    else:
+        errors.add("driver", _("Enter the driver's name, ID number and phone."))
+        return None
+    if found is None:
+        return None
+    if found.id_number == trip.driver.id_number:
+        message = _("This person is already the trip's driver.")
+    elif trip.co_riders.filter(id_number=found.id_number).exists():
+        message = _("This person rides on the trip as a co-rider and cannot also drive it.")
+    else:
+        return found
+    if field == "driver":
+        errors.add_nested("driver", {"id_number": [message]})
+    else:
+        errors.add(field, message)
+    return None
+
+
+def _driver_shown(driver: Driver) -> dict[str, str]:
+    """A driver as the audit keeps them: the name and the masked ID number, never the full one."""
+    return {"name": driver.name, "id_number": validators.mask_id_number(driver.id_number)}

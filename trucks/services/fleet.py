@@ -142,7 +142,7 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
     ``company=None`` would match every independent driver's. A plate or driver typed beside an id
     must not say otherwise."""
     vehicles = Vehicle.objects.filter(company=company) if company else Vehicle.objects.none()
-    drivers = Driver.objects.filter(company=company) if company else Driver.objects.none()
+    drivers = _company_drivers(company)
     if data.vehicle_id is not None:
         vehicle = vehicles.filter(pk=data.vehicle_id).first()
         typed = validators.normalise_plate(data.vehicle_plate)
@@ -156,20 +156,39 @@ def trip_from_records(errors: FieldErrors, data: TripData, company: Company | No
         else:
             data = dataclasses.replace(data, vehicle_plate=vehicle.plate)
     if data.driver_id is not None:
-        driver = drivers.filter(pk=data.driver_id).first()
-        if driver is None:
-            errors.add("driver_id", _("Your company has no driver with this id."))
-        elif data.driver is not None:
-            errors.add("driver_id", _("Send the driver's details or the driver's id, not both."))
-        else:
-            data = dataclasses.replace(data, driver=_person(driver))
+        person = driver_from_records(
+            errors, driver_id=data.driver_id, typed=data.driver, company=company
+        )
+        if person is not None:
+            data = dataclasses.replace(data, driver=person)
     if any(i is not None for i in data.co_rider_ids):
         data = _co_riders_from_records(errors, data, drivers)
     return data
 
 
+def _company_drivers(company: Company | None) -> QuerySet[Driver]:
+    # With no company (an independent driver) there are no records: ``company=None`` would
+    # match every other independent driver's.
+    return Driver.objects.filter(company=company) if company else Driver.objects.none()
+
+
 def _person(driver: Driver) -> PersonData:
     return PersonData(driver.name, driver.id_number, driver.phone)
+
+
+def driver_from_records(
+    errors: FieldErrors, *, driver_id: int, typed: PersonData | None, company: Company | None
+) -> PersonData | None:
+    """The company's driver of that id, as their details typed would be; None (and a message on
+    ``driver_id``) for another company's id, or beside details typed."""
+    driver = _company_drivers(company).filter(pk=driver_id).first()
+    if driver is None:
+        errors.add("driver_id", _("Your company has no driver with this id."))
+    elif typed is not None:
+        errors.add("driver_id", _("Send the driver's details or the driver's id, not both."))
+    else:
+        return _person(driver)
+    return None
 
 
 def _co_riders_from_records(

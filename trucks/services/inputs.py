@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError
 from trucks import validators
+from trucks.models import TestResult
 
 # Devices' clocks drift; a sample time a few minutes ahead of ours is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -84,6 +85,20 @@ class FieldErrors:
             raise DomainError(
                 "validation_error", _("Some fields are not valid."), fields=self.fields
             )
+
+
+def validate_test(
+    errors: FieldErrors, result: str, sampled_at: datetime | None, now: datetime
+) -> None:
+    """A test result as registration asks for it: one of the results and, unless there is none,
+    when the sample was taken (not in the future)."""
+    if result not in TestResult.values:
+        errors.add("test_result", _("Choose negative, positive or no result."))
+    elif result != TestResult.NONE:
+        if sampled_at is None:
+            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
+        elif sampled_at > now + CLOCK_SKEW:
+            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
 
 
 def person_errors(person: PersonData) -> dict[str, list[str]]:

@@ -45,13 +45,18 @@ def trip_grade(
 
 
 def pass_issue(
-    *, trip: Trip, policy: Policy | None = None, travel_history: Sequence[str] | None = None
+    *,
+    trip: Trip,
+    policy: Policy | None = None,
+    travel_history: Sequence[str] | None = None,
+    replacing: str = Pass.REISSUED,
+    actor: User | None = None,
 ) -> Pass:
     """Grade the trip and issue its pass, revoking any pass it held before (one active pass per
-    trip, enforced by a partial unique index as well)."""
+    trip, enforced by a partial unique index as well) for the reason ``replacing``."""
     policy = policy or policy_current()
     now = timezone.now()
-    revoke_active_passes(trip=trip, reason="reissued", now=now)
+    revoke_active_passes(trip=trip, reason=replacing, now=now, actor=actor)
     result = trip_grade(trip=trip, policy=policy, travel_history=travel_history)
     valid_from, valid_until = pass_window(
         policy=policy, arrival=trip.planned_arrival, departure=trip.planned_departure

@@ -35,12 +35,12 @@ from trucks.services.fleet import (
     vehicle_locked,
 )
 from trucks.services.inputs import (
-    CLOCK_SKEW,
     FieldErrors,
     PersonData,
     TripData,
     clean_person,
     person_errors,
+    validate_test,
 )
 from trucks.services.passes import pass_issue
 from trucks.services.policy import policy_current
@@ -64,7 +64,7 @@ def trip_register(*, actor: User, data: TripData, announce: bool = True) -> Trip
     parties = _parties(errors, data, acting)
     route = _route(errors, data)
     _validate_cargo(errors, data)
-    _validate_test(errors, data, now)
+    validate_test(errors, data.test_result, data.test_sampled_at, now)
     _validate_times(errors, data, policy, now)
     if data.multi_entry:
         _validate_multi_entry(errors, data, policy, acting.company, parties.plate)
@@ -211,16 +211,6 @@ def _validate_cargo(errors: FieldErrors, data: TripData) -> None:
         errors.add("cargo_category", _("Choose a cargo category."))
     if not data.cargo_description.strip():
         errors.add("cargo_description", _("Describe the cargo."))
-
-
-def _validate_test(errors: FieldErrors, data: TripData, now: datetime) -> None:
-    if data.test_result not in TestResult.values:
-        errors.add("test_result", _("Choose negative, positive or no result."))
-    elif data.test_result != TestResult.NONE:
-        if data.test_sampled_at is None:
-            errors.add("test_sampled_at", _("Enter when the test sample was taken."))
-        elif data.test_sampled_at > now + CLOCK_SKEW:
-            errors.add("test_sampled_at", _("The sample time cannot be in the future."))
 
 
 def _validate_times(errors: FieldErrors, data: TripData, policy: Policy, now: datetime) -> None:

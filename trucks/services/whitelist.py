@@ -1,15 +1,15 @@
 """The whitelist (``trucks.models.WhitelistEntry``): officials add, change and revoke entries,
 each change in the entry's history with who made it; registration asks which entry covers a
 trip (``whitelist_match``), and the scan whether its truck takes the priority lane
-(``priority_lane_at``, read from a copy kept a few seconds, as the policy is)."""
+(``trucks.services.lanes``, read from a copy kept a few seconds, as the policy is). An entry
+revoked or narrowed ends the multi-entry passes it no longer covers (``_multi_entry_follows``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,12 +18,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import DomainError, PermissionDenied
-from passcode_portal.ttlcache import TTLCache
 from trucks import validators
-from trucks.models import CargoCategory, Company, WhitelistEntry
-from trucks.models.whitelist import covers
+from trucks.models import (
+    CargoCategory,
+    Company,
+    Pass,
+    PassStatus,
+    Trip,
+    TripChange,
+    TripStatus,
+    WhitelistEntry,
+)
 from trucks.roles import is_official
 from trucks.services.inputs import FieldErrors
+from trucks.services.lanes import lanes_forget
 
 # One entry names at most this many plates: a larger fleet is whitelisted whole.
 MAX_PLATES = 200
@@ -116,10 +124,6 @@ def _plate_valid(plate: str) -> bool:
     return True
 
 
-def _forget_lanes() -> None:
-    transaction.on_commit(lambda: _lanes.discard(_LANES))
-
-
 def whitelist_entry_create(*, actor: User, data: WhitelistData) -> WhitelistEntry:
     """Put a company on the whitelist within a scope; recorded with who and when."""
     _officials_only(actor)
@@ -141,7 +145,7 @@ def whitelist_entry_create(*, actor: User, data: WhitelistData) -> WhitelistEntr
         entry = WhitelistEntry(company=company, created_by=actor, created_at=now, **fields)
         entry._history_user = actor  # type: ignore[attr-defined]
         entry.save()
-        _forget_lanes()
+        lanes_forget()
     return entry
 
 
@@ -174,7 +178,8 @@ def whitelist_entry_update(
             setattr(entry, name, fields[name])
         entry._history_user = actor  # type: ignore[attr-defined]
         entry.save(update_fields=changed)
-        _forget_lanes()
+        lanes_forget()
+        _multi_entry_follows(company=entry.company, actor=actor, now=now)
     return entry
 
 
@@ -203,8 +208,69 @@ def whitelist_entry_revoke(*, actor: User, entry: WhitelistEntry, reason: str) -
         entry.revoke_reason = reason
         entry._history_user = actor  # type: ignore[attr-defined]
         entry.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        _forget_lanes()
+        lanes_forget()
+        _multi_entry_follows(company=entry.company, actor=actor, now=entry.revoked_at)
     return entry
+
+
+def _multi_entry_follows(*, company: Company, actor: User, now: datetime) -> int:
+    """A multi-entry pass is for a truck inside its company's whitelist scope for the whole trip
+    (registration's rule: an entry covering the plate and cargo at the arrival and still at the
+    departure). When an official revokes or narrows an entry, the company's multi-entry trips
+    that no entry covers any more, from now (or the arrival, if later) to the departure, become
+    trips of one entry and one exit: the scan then answers as for any pass (a truck that has
+    left may not enter again: ``used``), and the tablets' bundles carry the change with the
+    trip (``updated_at``). A trip that has already left has made its entry and exit: its pass is
+    completed. Each change is in the trip's changes. Returns how many trips changed.
+
+    The trips are locked, so a scan deciding on one of them at the same moment decides before
+    or after the change, never on half of it. A few queries whatever the number of trips."""
+    candidates = list(
+        Pass.objects.filter(
+            trip__company=company,
+            trip__multi_entry=True,
+            status=PassStatus.ACTIVE,
+            valid_until__gt=now,
+        ).values_list("trip_id", flat=True)
+    )
+    if not candidates:
+        return 0
+    trips = list(
+        Trip.objects.select_for_update(of=("self",))
+        .select_related("vehicle")
+        .filter(pk__in=candidates, multi_entry=True)
+        .order_by("pk")
+    )
+    entries = list(WhitelistEntry.objects.filter(company=company))
+
+    def covered(trip: Trip) -> bool:
+        facts = {"plate": trip.vehicle.plate, "cargo_category": trip.cargo_category}
+        start = max(now, trip.planned_arrival)
+        return any(
+            e.covers(**facts, at=start) and e.covers(**facts, at=trip.planned_departure)
+            for e in entries
+        )
+
+    ended = [trip for trip in trips if not covered(trip)]
+    if not ended:
+        return 0
+    Trip.objects.filter(pk__in=[t.pk for t in ended]).update(multi_entry=False, updated_at=now)
+    Pass.objects.filter(
+        trip_id__in=[t.pk for t in ended if t.status == TripStatus.EXITED],
+        status=PassStatus.ACTIVE,
+    ).update(status=PassStatus.COMPLETED)
+    TripChange.objects.bulk_create(
+        TripChange(
+            trip=trip,
+            kind=TripChange.Kind.MULTI_ENTRY,
+            before={"multi_entry": True},
+            after={"multi_entry": False},
+            actor=actor,
+            at=now,
+        )
+        for trip in ended
+    )
+    return len(ended)
 
 
 def entries_in_force(*, company: Company, at: datetime) -> QuerySet[WhitelistEntry]:
@@ -281,78 +347,3 @@ def whitelist_entry_for(
 ) -> WhitelistEntry | None:
     """The entry covering the company's plate and cargo category at ``at``, if any."""
     return whitelist_match(company=company, plate=plate, cargo_category=cargo_category, at=at).entry
-
-
-# The priority-lane entries as the scan reads them: kept HOT_CACHE_SECONDS in the process, so a
-# scan costs no query for them; a change reaches other processes that much later (this one at
-# once). Entries that ended within the last day are kept too, since a scan a tablet synced late
-# is judged at the time it was made (the checkpoints accept scans up to a day old).
-_LANES = "priority_lanes"
-_LOOKBACK = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class _Lane:
-    plates: tuple[str, ...]
-    cargo_categories: tuple[str, ...]
-    valid_from: datetime
-    valid_until: datetime | None
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PriorityLanes:
-    """The priority-lane entries by company, as the scan reads them (``priority_lanes``)."""
-
-    by_company: Mapping[int, tuple[_Lane, ...]]
-
-    def covers(
-        self, *, company_id: int | None, plate: str, cargo_category: str, at: datetime
-    ) -> bool:
-        """Whether a truck of the company, with this plate and cargo, takes the priority lane
-        at ``at``: an entry with the lane covers it (``covers``, the entries' own rule)."""
-        if company_id is None:
-            return False
-        return any(
-            covers(lane, plate=plate, cargo_category=cargo_category, at=at)
-            for lane in self.by_company.get(company_id, ())
-        )
-
-
-def _lanes_load() -> PriorityLanes:
-    since = timezone.now() - _LOOKBACK
-    rows = (
-        WhitelistEntry.objects.filter(priority_lane=True)
-        .filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gt=since),
-            Q(revoked_at__isnull=True) | Q(revoked_at__gt=since),
-        )
-        .values_list(
-            "company_id", "plates", "cargo_categories", "valid_from", "valid_until", "revoked_at"
-        )
-    )
-    by_company: dict[int, list[_Lane]] = {}
-    for company_id, plates, categories, start, end, revoked in rows:
-        by_company.setdefault(company_id, []).append(
-            _Lane(tuple(plates), tuple(categories), start, end, revoked)
-        )
-    return PriorityLanes({company_id: tuple(lanes) for company_id, lanes in by_company.items()})
-
-
-_lanes: TTLCache[PriorityLanes] = TTLCache(lambda: settings.HOT_CACHE_SECONDS)
-
-
-def priority_lanes() -> PriorityLanes:
-    """The priority-lane entries, read once for a scan or a list of scans."""
-    return _lanes.get_or_load(_LANES, _lanes_load)
-
-
-def priority_lane_at(
-    *, company_id: int | None, plate: str, cargo_category: str, at: datetime
-) -> bool:
-    """``PriorityLanes.covers`` for one truck; no read at all for a truck of no company."""
-    if company_id is None:
-        return False
-    return priority_lanes().covers(
-        company_id=company_id, plate=plate, cargo_category=cargo_category, at=at
-    )

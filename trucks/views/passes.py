@@ -64,7 +64,10 @@ class Unusable:
 # Revocation reasons the services write as codes; an official's own words are shown as written.
 # (A cancelled trip's pass is revoked too, but the trip's status says so first.)
 _REVOKED_WHY: dict[str, Promise] = {
-    "reissued": gettext_lazy("A new pass replaced this one."),
+    Pass.REISSUED: gettext_lazy("A new pass replaced this one."),
+    Pass.DRIVER_CHANGED: gettext_lazy(
+        "The trip was given to another driver; this pass is no longer valid."
+    ),
 }
 
 
@@ -174,8 +177,23 @@ def pass_context(
             for person in trip.co_riders.all()
         ],
         "countdown": _countdown_text(state, pass_, now) if unusable is None else "",
+        "priority_lane": unusable is None and _priority_lane(trip, pass_, state, now),
+        "multi_entry": unusable is None and pass_ is not None and trip.multi_entry,
         "is_owner": False,
     }
+
+
+def _priority_lane(trip: Trip, pass_: Pass | None, state: str, now: datetime) -> bool:
+    """Whether the truck takes the priority lane, as the scan answers it (the same function, so
+    the page and the verdict agree): now, or for a pass whose window has not opened, at the
+    planned arrival, when the truck will be scanned."""
+    at = max(now, trip.planned_arrival) if state == "pending" else now
+    return services.priority_lane_at(
+        company_id=trip.company_id,
+        plate=trip.vehicle.plate,
+        cargo_category=trip.cargo_category,
+        at=at,
+    )
 
 
 @never_cache
@@ -187,10 +205,14 @@ def pass_link(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "trucks/pass_link_invalid.html", status=404)
     else:
         trip = pass_.trip
-        # Show the trip's pass as it is now: a regraded or reissued pass replaces this one.
-        current = selectors.current_pass(trip) or pass_
+        # Show the trip's pass as it is now: a regraded or reissued pass replaces this one. Not
+        # once the driver changed: the link was the driver's before, who sees their own pass,
+        # revoked, and nothing of the driver after.
+        released = selectors.pass_released(pass_)
+        current = released or selectors.current_pass(trip) or pass_
         context = pass_context(request, trip, current, holds_code=True)
         context["via_link"] = True
+        context["released"] = released is not None
         response = render(request, "trucks/pass.html", context)
     # The token in the address opens the pass: keep it out of Referer headers (the origin
     # alone is sent, never the path) and out of indexes. Not "no-referrer": browsers then send

@@ -1,5 +1,5 @@
-"""The trip page, and its owner's changes: a new test result, a corrected plate, cancelling,
-repeating."""
+"""The trip page, and its owner's changes: a new test result, a corrected plate, a new driver,
+cancelling, repeating."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from passcode_portal.errors import DomainError, NotFound
 from trucks import access, links, selectors, services
 from trucks.forms.common import apply_domain_errors, split_plate
 from trucks.forms.series import RepeatForm
-from trucks.forms.trips import PlateForm, TestResultForm
+from trucks.forms.trips import DriverChangeForm, PlateForm, TestResultForm
 from trucks.models import Pass, PassStatus, Trip, TripStatus
 from trucks.views.common import actor
 from trucks.views.passes import COLOUR_NAMES, pass_context
@@ -34,13 +34,18 @@ def _owner_context(
     test_form: TestResultForm | None = None,
     plate_form: PlateForm | None = None,
     repeat_form: RepeatForm | None = None,
+    driver_form: DriverChangeForm | None = None,
 ) -> dict[str, Any]:
     now = timezone.now()
-    plate_locked = ""
+    plate_locked = driver_locked = ""
     if trip.status != TripStatus.REGISTERED:
         plate_locked = _("The plate can only be corrected on a trip that has not started.")
+        driver_locked = _("The driver can only be changed on a trip that has not started.")
     elif pass_ is not None and now >= pass_.valid_from:
         plate_locked = _("The pass window is open: the plate can no longer be corrected.")
+        driver_locked = _("The pass window is open: the driver can no longer be changed.")
+    elif pass_ is None or pass_.status != PassStatus.ACTIVE:
+        driver_locked = _("This trip has no valid pass; its driver cannot be changed.")
     share_link = ""
     if pass_ is not None and pass_.status == PassStatus.ACTIVE:
         share_link = request.build_absolute_uri(links.pass_link_path(pass_))
@@ -50,12 +55,25 @@ def _owner_context(
         "plate_form": plate_form
         or PlateForm(prefix="plate", initial=split_plate(trip.vehicle.plate)),
         "plate_locked": plate_locked,
+        # Dispatchers only: a driver does not hand their own trip to someone else.
+        "can_change_driver": access.trip_driver_changeable_by(user=request.user, trip=trip),
+        "driver_form": driver_form or _driver_form(trip),
+        "driver_locked": driver_locked,
         "test_open": trip.status in Trip.OPEN_STATUSES,
         "can_cancel": trip.status == TripStatus.REGISTERED,
         "share_link": share_link,
         "repeat_form": repeat_form or RepeatForm(prefix="repeat"),
         "can_repeat": trip.status in Trip.OPEN_STATUSES,
     }
+
+
+def _driver_form(trip: Trip, data: Any = None) -> DriverChangeForm:
+    drivers = (
+        selectors.company_drivers(company=trip.company).exclude(pk=trip.driver_id)
+        if trip.company is not None
+        else []
+    )
+    return DriverChangeForm(data, prefix="driver", drivers=drivers)
 
 
 def _visible_trip(request: HttpRequest, trip_id: int) -> Trip:
@@ -82,10 +100,12 @@ def _render_trip(
     test_form: TestResultForm | None = None,
     plate_form: PlateForm | None = None,
     repeat_form: RepeatForm | None = None,
+    driver_form: DriverChangeForm | None = None,
 ) -> HttpResponse:
     pass_ = selectors.current_pass(trip)
     holds_code = selectors.trip_in_full_to(user=request.user, trip=trip)
     context = pass_context(request, trip, pass_, holds_code=holds_code)
+    context["changes"] = selectors.trip_changes(trip)
     if access.trip_changeable_by(user=request.user, trip=trip):
         context.update(
             _owner_context(
@@ -95,6 +115,7 @@ def _render_trip(
                 test_form=test_form,
                 plate_form=plate_form,
                 repeat_form=repeat_form,
+                driver_form=driver_form,
             )
         )
     return render(request, "trucks/pass.html", context, status=status)
@@ -158,6 +179,40 @@ def trip_plate(request: HttpRequest, trip_id: int) -> HttpResponse:
             form.add_error(None, str(exc.message))
         return _render_trip(request, _refetch(request, trip), status=exc.status, plate_form=form)
     messages.success(request, _("The plate is now %(plate)s.") % {"plate": trip.vehicle.plate})
+    return redirect("trucks:trip", trip_id=trip.pk)
+
+
+@login_required
+@require_POST
+def trip_driver(request: HttpRequest, trip_id: int) -> HttpResponse:
+    trip = _owned_trip(request, trip_id)
+    if not access.trip_driver_changeable_by(user=request.user, trip=trip):
+        raise PermissionDenied(_("Only the company's dispatcher may change the driver of a trip."))
+    form = _driver_form(trip, request.POST)
+    if not form.is_valid():
+        return _render_trip(request, trip, status=400, driver_form=form)
+    try:
+        trip = services.trip_change_driver(
+            actor=actor(request),
+            trip=trip,
+            driver_id=form.cleaned_data.get("driver_id"),
+            person=form.person(),
+            test_result=form.cleaned_data["test_result"],
+            test_sampled_at=form.cleaned_data.get("test_sampled_at"),
+        )
+    except DomainError as exc:
+        apply_domain_errors(form, exc.fields, renames=DriverChangeForm.DOMAIN_FIELDS)
+        if not exc.fields:
+            form.add_error(None, str(exc.message))
+        return _render_trip(request, _refetch(request, trip), status=exc.status, driver_form=form)
+    messages.success(
+        request,
+        _(
+            "%(name)s is now the driver. A new pass was issued and sent to them; the previous "
+            "driver's pass no longer works."
+        )
+        % {"name": trip.driver.name},
+    )
     return redirect("trucks:trip", trip_id=trip.pk)
 
 

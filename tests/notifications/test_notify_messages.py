@@ -57,8 +57,31 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "plate": "豫H52K07",
         "planned_departure": "2026-11-24T08:00:00+00:00",
     },
+    "series_registered": {
+        "count": 5,
+        "reference": "JZ-20261123-000123",
+        "plate": "豫H52K07",
+        "first_date": "2026-11-24",
+        "last_date": "2026-11-28",
+        "link": LINK,
+    },
+    "series_cancelled": {
+        "count": 3,
+        "reference": "JZ-20261123-000123",
+        "plate": "豫H52K07",
+        "first_date": "2026-11-24",
+        "last_date": "2026-11-26",
+    },
 }
-TO_DRIVERS = {"pass_issued", "pass_regraded", "remind_window", "remind_test", "remind_expiry"}
+# Those about a pass to show end with its link (a cancelled series has none left to show).
+TO_DRIVERS = {
+    "pass_issued",
+    "pass_regraded",
+    "remind_window",
+    "remind_test",
+    "remind_expiry",
+    "series_registered",
+}
 
 
 def test_every_template_has_a_context_here() -> None:

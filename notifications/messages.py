@@ -64,33 +64,35 @@ TEMPLATES: dict[str, Template] = {
     ),
     # To the driver, once for a repeated trip (not once per trip). The link to each pass comes
     # with the window reminder (``notifications.reminders``); the first pass's link is here.
-    # [count, plate, first_date, last_date, link]
+    # [count, reference (the first trip's), plate, first_date, last_date, link]
     "series_registered": Template(
         label=_("Repeated trips registered"),
         sms=_(
-            "Plate %(plate)s: %(count)s trips registered, from %(first_date)s to "
-            "%(last_date)s, each with its own pass. The link to each pass is sent before its "
-            "window opens. The first pass: %(link)s"
+            "Plate %(plate)s: %(count)s trips registered, from %(first_date)s (trip "
+            "%(reference)s) to %(last_date)s, each with its own pass. The link to each pass is "
+            "sent before its window opens. The first pass: %(link)s"
         ),
         subject=_("%(count)s trips registered for plate %(plate)s"),
         body=_(
-            "%(count)s trips are registered for plate %(plate)s, from %(first_date)s to "
-            "%(last_date)s. Each trip has its own pass.\n\n"
+            "%(count)s trips are registered for plate %(plate)s, from %(first_date)s (trip "
+            "%(reference)s) to %(last_date)s. Each trip has its own pass.\n\n"
             "The link to each pass is sent to you before its window opens. The first pass:\n"
             "%(link)s\n"
         ),
     ),
-    # To the driver, once when a series is cancelled. [count, plate, first_date, last_date]
+    # To the driver, once when a series is cancelled.
+    # [count, reference (the first trip's), plate, first_date, last_date]
     "series_cancelled": Template(
         label=_("Repeated trips cancelled"),
         sms=_(
-            "Plate %(plate)s: %(count)s trips from %(first_date)s to %(last_date)s are "
-            "cancelled and their passes revoked. Do not set off with them."
+            "Plate %(plate)s: %(count)s trips from %(first_date)s (trip %(reference)s) to "
+            "%(last_date)s are cancelled and their passes revoked. Do not set off with them."
         ),
         subject=_("%(count)s trips cancelled for plate %(plate)s"),
         body=_(
-            "%(count)s trips for plate %(plate)s, from %(first_date)s to %(last_date)s, are "
-            "cancelled. Their passes are revoked and cannot be used at any checkpoint.\n"
+            "%(count)s trips for plate %(plate)s, from %(first_date)s (trip %(reference)s) to "
+            "%(last_date)s, are cancelled. Their passes are revoked and cannot be used at any "
+            "checkpoint.\n"
         ),
     ),
     # To the new driver, when a dispatcher made them the trip's driver: the new pass, graded for

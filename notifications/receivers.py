@@ -88,7 +88,7 @@ def tell_each_driver_the_series_is_cancelled(
 
 def _per_driver(trips: Iterable[Trip]) -> list[tuple[Trip, dict[str, Any]]]:
     """Each driver's first trip (by planned arrival) and what their message says of their
-    trips: how many, the plate, the first and the last day."""
+    trips: how many, the plate, the first and the last day (and the first trip's reference)."""
     by_driver: dict[int, list[Trip]] = {}
     for trip in sorted(trips, key=lambda t: (t.planned_arrival, t.pk)):
         by_driver.setdefault(trip.driver_id, []).append(trip)
@@ -97,6 +97,7 @@ def _per_driver(trips: Iterable[Trip]) -> list[tuple[Trip, dict[str, Any]]]:
             own[0],
             {
                 "count": len(own),
+                "reference": own[0].reference,
                 "plate": own[0].vehicle.plate,
                 "first_date": timezone.localdate(own[0].planned_arrival).isoformat(),
                 "last_date": timezone.localdate(own[-1].planned_arrival).isoformat(),

@@ -68,6 +68,7 @@ def test_the_driver_is_told_once_for_the_series(dispatcher: Any, checkpoint: Any
     link = context.pop("link")
     assert context == {
         "count": 3,
+        "reference": first.reference,
         "plate": first.vehicle.plate,
         "first_date": "2026-11-24",
         "last_date": "2026-11-26",
@@ -76,7 +77,8 @@ def test_the_driver_is_told_once_for_the_series(dispatcher: Any, checkpoint: Any
     assert links.pass_id_from_link(token) == Pass.objects.get(trip=first).pk
     text = messages.render(row.template, row.context, "en").sms
     assert text.startswith(
-        f"Plate {first.vehicle.plate}: 3 trips registered, from 2026-11-24 to 2026-11-26"
+        f"Plate {first.vehicle.plate}: 3 trips registered, from 2026-11-24 (trip "
+        f"{first.reference}) to 2026-11-26"
     )
     assert "The link to each pass is sent before its window opens." in text
     assert text.endswith(link)

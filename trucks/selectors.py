@@ -13,7 +13,16 @@ from django.utils.translation import gettext as _
 from passcode_portal.errors import NotFound
 from places.models import Checkpoint, Region
 from trucks import access, grading
-from trucks.models import Company, Driver, Pass, PassStatus, Policy, Trip, Vehicle
+from trucks.models import (
+    Company,
+    Driver,
+    Pass,
+    PassStatus,
+    Policy,
+    Trip,
+    TripImport,
+    Vehicle,
+)
 from trucks.roles import Role, is_official, roles_of
 from trucks.validators import PROVINCE_PREFIXES, normalise_plate
 
@@ -257,3 +266,18 @@ def region_get(*, code: str) -> Region:
     if region is None:
         raise NotFound("not_found", _("No such region."))
     return region
+
+
+def trip_imports_of(*, user: AnyUser) -> QuerySet[TripImport]:
+    """The imports of the dispatcher's company, newest first; none for anyone else."""
+    company = company_of(user)
+    if company is None:
+        return TripImport.objects.none()
+    return TripImport.objects.filter(company=company).defer("content")
+
+
+def trip_import_get(*, user: AnyUser, import_id: int) -> TripImport:
+    found = trip_imports_of(user=user).filter(pk=import_id).first()
+    if found is None:
+        raise NotFound("not_found", _("No such import."))
+    return found

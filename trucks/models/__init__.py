@@ -6,6 +6,7 @@ Single-row rules live here; operations that write live in ``trucks.services``.
 
 from trucks.models.companies import Company, CompanyMember, Language
 from trucks.models.fleet import Driver, Vehicle
+from trucks.models.imports import TripImport, TripImportRow
 from trucks.models.passes import Colour, Pass, PassStatus
 from trucks.models.policy import Policy
 from trucks.models.trips import CargoCategory, CoRider, TestResult, Trip, TripStatus
@@ -24,6 +25,8 @@ __all__ = [
     "Policy",
     "TestResult",
     "Trip",
+    "TripImport",
+    "TripImportRow",
     "TripStatus",
     "Vehicle",
     "WhitelistEntry",

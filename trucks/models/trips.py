@@ -137,6 +137,12 @@ class Trip(Counted):
     arrived_at = models.DateTimeField(_("arrival confirmed at"), null=True, blank=True)
     exited_at = models.DateTimeField(_("exited at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True)
+    # The row of an imported file the trip was registered from (sha256 of the company and the
+    # row's values, ``trucks.importing.rows``): one trip per key and company, so a file
+    # uploaded twice, or confirmed twice at once, registers each row once.
+    import_key = models.CharField(
+        _("import key"), max_length=64, blank=True, default="", editable=False
+    )
     # The travel history is written once, at registration, so it needs no history of its own.
     history = HistoricalRecords(excluded_fields=["counted"])
 
@@ -176,6 +182,11 @@ class Trip(Counted):
             models.CheckConstraint(
                 condition=Q(planned_departure__gt=models.F("planned_arrival")),
                 name="trip_departure_after_arrival",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "import_key"],
+                condition=~Q(import_key=""),
+                name="trip_import_key_unique",
             ),
         ]
 

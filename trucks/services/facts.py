@@ -1,5 +1,6 @@
-"""What a registration's checks read from the database: the policy in force, the regions, the
-open checkpoints, the consignees, and the vehicle of a plate with whether it may be booked.
+"""What a registration's checks read from the database: the policy in force, the regions (and
+their raised risk levels, for the grade), the open checkpoints, the consignees, and the
+vehicle of a plate with whether it may be booked.
 
 A single registration reads each as it needs it (``TripFacts()``, a query each). A file of
 thousands of trips reads them once for the file (``TripFacts.for_file``): the same checks, fed
@@ -28,6 +29,7 @@ class TripFacts:
         self._consignees: dict[int, Company] | None = None
         self._vehicles: dict[str, Vehicle] | None = None
         self._booked: set[int] | None = None
+        self._raised: dict[str, str] | None = None
 
     @classmethod
     def for_file(cls, *, plates: Iterable[str]) -> TripFacts:
@@ -37,6 +39,9 @@ class TripFacts:
         facts = cls()
         facts._policy = policy_current()
         facts._regions = set(Region.objects.values_list("code", flat=True))
+        facts._raised = dict(
+            Region.objects.exclude(risk_level="low").values_list("code", "risk_level")
+        )
         facts._checkpoints = {c.code: c for c in Checkpoint.objects.filter(active=True)}
         facts._consignees = {c.pk: c for c in consignees_list()}
         wanted = {validators.normalise_plate(p) for p in plates}
@@ -57,6 +62,11 @@ class TripFacts:
         if self._regions is not None:
             return codes & self._regions
         return set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+
+    def raised_risks(self) -> dict[str, str] | None:
+        """Every region whose risk level is not low, when read for a file; None otherwise (the
+        grading reads those of the trip's regions)."""
+        return self._raised
 
     def open_checkpoint(self, code: str) -> Checkpoint | None:
         if self._checkpoints is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 
 from passcode_portal.errors import DomainError
 from places.models import Checkpoint, Region
@@ -28,14 +29,17 @@ from trucks.services.registration import trip_validate
 RowStatus = TripImportRow.Status
 
 
-def trip_data_of(data: Mapping[str, Any]) -> TripData:
+def trip_data_of(data: Mapping[str, Any], serializer: TripInputSerializer) -> TripData:
     """The row's trip as the API reads it, or the API's own field messages (400)."""
-    serializer = TripInputSerializer(data=data)
-    if not serializer.is_valid():
+    try:
+        return serializer.trip_data_of(data)
+    except ValidationError as exc:
+        # As the API's exception handler shapes them (passcode_portal.api).
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         raise DomainError(
-            "validation_error", _("Some fields are not valid."), fields=serializer.errors
-        )
-    return serializer.to_trip_data()
+            "validation_error", _("Some fields are not valid."), fields=fields
+        ) from None
 
 
 def row_faults_of_error(exc: DomainError, row: TripImportRow) -> list[list[str]]:
@@ -45,10 +49,12 @@ def row_faults_of_error(exc: DomainError, row: TripImportRow) -> list[list[str]]
     return [["", str(exc.message)]]
 
 
-def row_faults(actor: User, row: TripImportRow, facts: TripFacts) -> list[list[str]]:
+def row_faults(
+    actor: User, row: TripImportRow, facts: TripFacts, serializer: TripInputSerializer
+) -> list[list[str]]:
     """Everything ``POST /api/v1/trips/`` would refuse in the row, by column."""
     try:
-        trip_validate(actor=actor, data=trip_data_of(row.data), facts=facts)
+        trip_validate(actor=actor, data=trip_data_of(row.data, serializer), facts=facts)
     except DomainError as exc:
         return row_faults_of_error(exc, row)
     return []
@@ -84,7 +90,7 @@ def mark_within_file(trip_import: TripImport) -> None:
         if row.errors:
             row.status = RowStatus.INVALID
             changed.append(row)
-    TripImportRow.objects.bulk_update(changed, ["status", "errors"])
+    rows_saved(changed)
 
 
 def _overlaps(row: TripImportRow, booked: dict[str, list[tuple[datetime, datetime, int]]]) -> Any:
@@ -140,3 +146,19 @@ def error_lines(trip_import: TripImport) -> list[tuple[int, str, str, str]]:
         for number, cells, errors in rows.order_by("number")
         for field, message in errors
     ]
+
+
+def rows_saved(rows: list[TripImportRow]) -> None:
+    """The rows' status, errors and trip, in an UPDATE per row that differs from the others:
+    the many rows valid and without a trip share one (Django's bulk_update builds a CASE per
+    row and column, slower than the rows it writes)."""
+    alike: dict[tuple[str, str], list[int]] = {}
+    for row in rows:
+        if row.errors or row.trip_id is not None:
+            TripImportRow.objects.filter(pk=row.pk).update(
+                status=row.status, errors=row.errors, trip=row.trip_id
+            )
+        else:
+            alike.setdefault((row.status, ""), []).append(row.pk)
+    for (status, _none), pks in alike.items():
+        TripImportRow.objects.filter(pk__in=pks).update(status=status, errors=[])

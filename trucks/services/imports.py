@@ -30,11 +30,13 @@ from trucks.importing import reading
 from trucks.importing.rows import api_data, row_key, text
 from trucks.models import Trip, TripImport, TripImportRow
 from trucks.selectors import company_of, consignees_list
+from trucks.serializers.trips import TripInputSerializer
 from trucks.services.facts import TripFacts
 from trucks.services.import_checks import (
     mark_within_file,
     row_faults,
     row_faults_of_error,
+    rows_saved,
     trip_data_of,
 )
 from trucks.services.registration import trip_register
@@ -161,14 +163,15 @@ def _check(trip_import: TripImport) -> None:
             "import_key", flat=True
         )
     )
+    serializer = TripInputSerializer()
     for rows in _chunks(trip_import, RowStatus.PENDING, CHECK_CHUNK):
         for row in rows:
             if row.key in done_before:
                 row.status = RowStatus.ALREADY
                 continue
-            row.errors = [list(e) for e in row.errors] + row_faults(actor, row, facts)
+            row.errors = [list(e) for e in row.errors] + row_faults(actor, row, facts, serializer)
             row.status = RowStatus.INVALID if row.errors else RowStatus.VALID
-        TripImportRow.objects.bulk_update(rows, ["errors", "status"])
+        rows_saved(rows)
         done = TripImportRow.objects.filter(trip_import=trip_import).exclude(
             status=RowStatus.PENDING
         )
@@ -238,26 +241,31 @@ def _register(trip_import: TripImport) -> None:
     plates = rows.filter(status=RowStatus.VALID).values_list("data__vehicle_plate", flat=True)
     facts = TripFacts.for_file(plates=[str(p or "") for p in plates])
     total = max(trip_import.valid, 1)
+    serializer = TripInputSerializer()
     for chunk in _chunks(trip_import, RowStatus.VALID, REGISTER_CHUNK):
         for row in chunk:
-            _register_row(actor, trip_import, row, facts)
-        TripImportRow.objects.bulk_update(chunk, ["status", "errors", "trip"])
+            _register_row(actor, trip_import, row, facts, serializer)
+        rows_saved(chunk)
         left = rows.filter(status=RowStatus.VALID).count()
         _progress(trip_import, total - left, total)
     _finish(trip_import, Status.REGISTERING, Status.DONE)
 
 
 def _register_row(
-    actor: User, trip_import: TripImport, row: TripImportRow, facts: TripFacts
+    actor: User,
+    trip_import: TripImport,
+    row: TripImportRow,
+    facts: TripFacts,
+    serializer: TripInputSerializer,
 ) -> None:
-    """One row, in a savepoint: a row refused now (the vehicle booked meanwhile) is reported
-    like a fault found in the check, and the others go on."""
-    data = trip_data_of(row.data)
+    """One row, in a savepoint (``trip_register``'s atomic block, within the chunk's
+    transaction): a row refused now (the vehicle booked meanwhile) is reported like a fault
+    found in the check, and the others go on."""
     try:
-        with transaction.atomic():
-            row.trip = trip_register(actor=actor, data=data, facts=facts, import_key=row.key)
-            row.status = RowStatus.REGISTERED
-            return
+        data = trip_data_of(row.data, serializer)
+        row.trip = trip_register(actor=actor, data=data, facts=facts, import_key=row.key)
+        row.status = RowStatus.REGISTERED
+        return
     except IntegrityError:
         pass  # another import of the same row registered it first (the key's constraint)
     except DomainError as exc:

@@ -93,11 +93,18 @@ def trip_register(
 ) -> Trip:
     """Register a trip, grade it and issue its pass, all or nothing. ``import_key`` names the
     row of an imported file it comes from: the database holds one trip per key and company."""
-    checked = _checked(actor, data, facts or TripFacts())
+    facts = facts or TripFacts()
+    checked = _checked(actor, data, facts)
     acting, data = checked.acting, checked.data
     vehicle = _vehicle_free(actor, acting, checked.parties.plate, data)
     trip = _trip_written(actor, checked, vehicle, import_key)
-    pass_ = pass_issue(trip=trip, policy=checked.policy, travel_history=checked.route.history)
+    pass_ = pass_issue(
+        trip=trip,
+        policy=checked.policy,
+        travel_history=checked.route.history,
+        new_trip=True,
+        raised_risks=facts.raised_risks(),
+    )
     # The driver is told at once, with the signed link to the pass (many never sign up): the
     # notifications app queues the message in this transaction.
     signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)

@@ -21,6 +21,7 @@ from trucks.models import (
     Policy,
     Trip,
     TripImport,
+    TripImportRow,
     Vehicle,
 )
 from trucks.roles import Role, is_official, roles_of
@@ -281,3 +282,12 @@ def trip_import_get(*, user: AnyUser, import_id: int) -> TripImport:
     if found is None:
         raise NotFound("not_found", _("No such import."))
     return found
+
+
+def trip_import_rows_registered(trip_import: TripImport) -> QuerySet[TripImportRow]:
+    """The rows of an import (one the caller may see) that became trips, with their trips."""
+    return (
+        TripImportRow.objects.filter(trip_import=trip_import, trip__isnull=False)
+        .select_related("trip", "trip__vehicle")
+        .order_by("number")
+    )

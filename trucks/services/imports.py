@@ -222,6 +222,8 @@ def _counts() -> dict[str, Any]:
 
 def _finish(trip_import: TripImport, was: str, now_status: str) -> None:
     counts = TripImportRow.objects.filter(trip_import=trip_import).aggregate(**_counts())
+    if now_status == Status.DONE:
+        del counts["valid"]  # what the check found valid stays said; those rows are trips now
     TripImport.objects.filter(pk=trip_import.pk, status=was).update(
         status=now_status,
         progress=100,

@@ -35,6 +35,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import RESULTS, _environment, _prepare, _recreate_database  # noqa: E402
 
+HEADERS = (
+    *("vehicle_plate", "driver_name", "driver_id_number", "driver_phone", "origin_region"),
+    *("travel_history", "destination_name", "destination_address", "entry_checkpoint"),
+    *("planned_arrival", "planned_departure", "cargo_category", "cargo_description"),
+    *("test_result", "test_sampled_at"),
+)
+
 
 def _person(n: int) -> tuple[str, str]:
     from trucks.validators import id_number_check_character
@@ -58,19 +65,16 @@ def _times(offset_hours: float) -> tuple[str, str, str]:
 def _csv(rows: int, checkpoint: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        ["vehicle_plate", "driver_name", "driver_id_number", "driver_phone", "origin_region"]
-        + ["travel_history", "destination_name", "destination_address", "entry_checkpoint"]
-        + ["planned_arrival", "planned_departure", "cargo_category", "cargo_description"]
-        + ["test_result", "test_sampled_at"]
-    )
+    writer.writerow(HEADERS)
     arrival, departure, sampled = _times(0)
     for n in range(rows):
         id_number, phone = _person(n)
         writer.writerow(
-            [f"豫H{n:05d}", "李师傅", id_number, phone, "320412", "320400 410802"]
-            + ["焦作市某物流园", "河南省焦作市解放区民主路1号", checkpoint, arrival, departure]
-            + ["daily_necessities", "蔬菜 20 吨", "negative", sampled]
+            [
+                *(f"豫H{n:05d}", "李师傅", id_number, phone, "320412", "320400 410802"),
+                *("焦作市某物流园", "河南省焦作市解放区民主路1号", checkpoint, arrival, departure),
+                *("daily_necessities", "蔬菜 20 吨", "negative", sampled),
+            ]
         )
     return buffer.getvalue().encode("utf-8")
 

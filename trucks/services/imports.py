@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, Q
@@ -64,7 +65,7 @@ def trip_import_upload(*, actor: User, file_name: str, content: bytes) -> TripIm
         created_by=actor,
         file_name=file_name[:200],
         content=content,
-        language=translation.get_language() or "zh-hans",
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         rows=len(sheet.rows),
         headers=sheet.header_of,
     )
@@ -181,8 +182,10 @@ def _check(trip_import: TripImport) -> None:
         _finish(trip_import, Status.VALIDATING, Status.VALIDATED)
 
 
+@transaction.atomic
 def _rows_written(trip_import: TripImport) -> None:
-    """The file's rows, as the API's input with their keys, and what reading found wrong."""
+    """The file's rows, as the API's input with their keys, and what reading found wrong: all
+    of them or none, since their presence tells a second delivery to go on from them."""
     sheet = reading.sheet_read(bytes(trip_import.content))
     consignees = {c.name: c.pk for c in consignees_list()}
     rows = []

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import RESULTS, _environment, _prepare, _recreate_database  # noqa: E402
+from benchmarks.run import _trip_body  # noqa: E402
 
 HEADERS = (
     *("vehicle_plate", "driver_name", "driver_id_number", "driver_phone", "origin_region"),
@@ -80,30 +81,18 @@ def _csv(rows: int, checkpoint: str) -> bytes:
 
 
 def bench_floor(count: int, token: str, checkpoint: str) -> dict[str, float]:
-    from django.utils import timezone
+    """The registration benchmark's own trip (``benchmarks/run.py``), each of its own vehicle
+    and driver, as each row of the import is."""
     from rest_framework.test import APIClient
 
     client = APIClient(HTTP_HOST="127.0.0.1")
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    now = timezone.now()
+    body = json.loads(_trip_body(checkpoint))
     start = time.perf_counter()
     for n in range(count):
         id_number, phone = _person(50_000 + n)
-        body = {
-            "vehicle_plate": f"豫J{n:05d}",
-            "driver": {"name": "李师傅", "id_number": id_number, "phone": phone},
-            "origin_region": "320412",
-            "travel_history": ["320400", "410802"],
-            "destination_name": "焦作市某物流园",
-            "destination_address": "河南省焦作市解放区民主路1号",
-            "entry_checkpoint": checkpoint,
-            "planned_arrival": (now + timedelta(hours=8)).isoformat(),
-            "planned_departure": (now + timedelta(hours=28)).isoformat(),
-            "cargo_category": "daily_necessities",
-            "cargo_description": "蔬菜 20 吨",
-            "test_result": "negative",
-            "test_sampled_at": (now - timedelta(hours=10)).isoformat(),
-        }
+        body["vehicle_plate"] = f"豫J{n:05d}"
+        body["driver"] = {"name": "李师傅", "id_number": id_number, "phone": phone}
         answer = client.post("/api/v1/trips/", body, format="json", secure=True)
         assert answer.status_code == 201, answer.content
     seconds = time.perf_counter() - start

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle bench-dashboards bench-scanpage messages clean
+.PHONY: run test install install-dev browser lint types pytest bench bench-scan bench-lifecycle bench-dashboards bench-scanpage bench-import messages clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,9 @@ bench-scanpage: install-dev browser
 
 bench-dashboards: install-dev
 	$(BIN)/python benchmarks/dashboards.py
+
+bench-import: install-dev
+	$(BIN)/python benchmarks/trip_import.py
 
 messages: install-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trucks import apis, fleet_apis, series_apis
+from trucks import apis, fleet_apis, import_apis, series_apis
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("trips/", apis.TripListCreateApi.as_view(), name="api-trip-list"),
@@ -32,4 +32,36 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("keys/", apis.KeysApi.as_view(), name="api-keys"),
     path("vehicles/", fleet_apis.VehicleListApi.as_view(), name="api-vehicle-list"),
     path("drivers/", fleet_apis.DriverListApi.as_view(), name="api-driver-list"),
+    path("trip-imports/", import_apis.TripImportsApi.as_view(), name="api-trip-import-list"),
+    path(
+        "trip-imports/template.csv",
+        import_apis.TemplateCsvApi.as_view(),
+        name="api-trip-import-template-csv",
+    ),
+    path(
+        "trip-imports/template.xlsx",
+        import_apis.TemplateXlsxApi.as_view(),
+        name="api-trip-import-template-xlsx",
+    ),
+    path("trip-imports/<int:pk>/", import_apis.TripImportApi.as_view(), name="api-trip-import"),
+    path(
+        "trip-imports/<int:pk>/confirm/",
+        import_apis.TripImportConfirmApi.as_view(),
+        name="api-trip-import-confirm",
+    ),
+    path(
+        "trip-imports/<int:pk>/errors/",
+        import_apis.TripImportErrorsApi.as_view(),
+        name="api-trip-import-errors",
+    ),
+    path(
+        "trip-imports/<int:pk>/errors.csv",
+        import_apis.TripImportErrorsCsvApi.as_view(),
+        name="api-trip-import-errors-csv",
+    ),
+    path(
+        "trip-imports/<int:pk>/errors.xlsx",
+        import_apis.TripImportErrorsXlsxApi.as_view(),
+        name="api-trip-import-errors-xlsx",
+    ),
 ]

@@ -21,6 +21,8 @@ from trucks.models import (
     Policy,
     Trip,
     TripChange,
+    TripImport,
+    TripImportRow,
     TripSeries,
     Vehicle,
 )
@@ -311,3 +313,27 @@ def region_get(*, code: str) -> Region:
     if region is None:
         raise NotFound("not_found", _("No such region."))
     return region
+
+
+def trip_imports_of(*, user: AnyUser) -> QuerySet[TripImport]:
+    """The imports of the dispatcher's company, newest first; none for anyone else."""
+    company = company_of(user)
+    if company is None:
+        return TripImport.objects.none()
+    return TripImport.objects.filter(company=company).defer("content")
+
+
+def trip_import_get(*, user: AnyUser, import_id: int) -> TripImport:
+    found = trip_imports_of(user=user).filter(pk=import_id).first()
+    if found is None:
+        raise NotFound("not_found", _("No such import."))
+    return found
+
+
+def trip_import_rows_registered(trip_import: TripImport) -> QuerySet[TripImportRow]:
+    """The rows of an import (one the caller may see) that became trips, with their trips."""
+    return (
+        TripImportRow.objects.filter(trip_import=trip_import, trip__isnull=False)
+        .select_related("trip", "trip__vehicle")
+        .order_by("number")
+    )

@@ -40,3 +40,6 @@ trips_anonymised = Signal()
 # What a row given up for this reason records as its last error (stored like the senders' error
 # texts, which are the exceptions' own words, in English).
 RETENTION_ERROR = "personal data removed after the retention period"
+# An import of trips has a step for a worker (``status`` validating or registering):
+# ``trip_import``. The app's own receiver queues the step's task once this commits.
+trip_import_queued = Signal()

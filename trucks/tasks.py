@@ -18,13 +18,17 @@ from django.conf import settings
 
 from passcode_portal.tasks import RETRY, enqueue_on_commit
 from trucks import lifecycle
+from trucks.services import imports
 
 __all__ = [
     "anonymise_personal_data",
     "expire_passes",
+    "register_trip_import",
     "regrade_all",
     "regrade_region",
     "regrade_stale",
+    "sweep_trip_imports",
+    "validate_trip_import",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,3 +97,36 @@ def anonymise_personal_data() -> int:
             result.drivers,
         )
     return result.trips
+
+
+# An import of 10,000 rows is checked in about 15 s and registered in about a minute here.
+IMPORT = {"soft_time_limit": 1500, "time_limit": 1800}
+
+
+@shared_task(**IMPORT, **RETRY)
+def validate_trip_import(import_id: int) -> str | None:
+    """Check an uploaded file's rows (``imports.trip_import_validate``): taken by its status, so
+    a second delivery finds the rows already checked and goes on with those left."""
+    trip_import = imports.trip_import_validate(import_id=import_id)
+    return trip_import.status if trip_import is not None else None
+
+
+@shared_task(**IMPORT, **RETRY)
+def register_trip_import(import_id: int) -> str | None:
+    """Register a confirmed import's valid rows; rows registered already are skipped."""
+    trip_import = imports.trip_import_register(import_id=import_id)
+    if trip_import is not None:
+        logger.info("Import %s: %d trips registered.", trip_import.pk, trip_import.registered)
+    return trip_import.status if trip_import is not None else None
+
+
+@shared_task(soft_time_limit=50, time_limit=60, **RETRY)
+def sweep_trip_imports() -> int:
+    """Every five minutes: imports whose worker has been silent for a while are queued again."""
+    stuck = imports.trip_imports_sweep()
+    for import_id, status in stuck:
+        task = register_trip_import if status == "registering" else validate_trip_import
+        enqueue_on_commit(task, import_id)
+    if stuck:
+        logger.warning("Trip imports queued again: %s.", ", ".join(str(pk) for pk, _s in stuck))
+    return len(stuck)

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from trucks.views import fleet, home, passes, register, series, trips
+from trucks.views import fleet, home, imports, passes, register, series, trips
 
 app_name = "trucks"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -17,4 +17,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("p/<str:token>/", passes.pass_link, name="pass-link"),
     path("company/vehicles/", fleet.company_vehicles, name="vehicles"),
     path("company/drivers/", fleet.company_drivers, name="drivers"),
+    path("company/imports/", imports.company_imports, name="imports"),
+    path("company/imports/<int:import_id>/", imports.company_import, name="import"),
+    path(
+        "company/imports/<int:import_id>/confirm/",
+        imports.company_import_confirm,
+        name="import-confirm",
+    ),
 ]

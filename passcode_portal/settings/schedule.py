@@ -76,3 +76,10 @@ CELERY_BEAT_SCHEDULE["count-figures"] = {
     "schedule": 30.0,
     "options": {"expires": 30.0},
 }
+# Imports of trips (trucks.services.imports): one whose worker has written no progress for ten
+# minutes lost it, and is queued again to go on with the rows left.
+CELERY_BEAT_SCHEDULE["sweep-trip-imports"] = {
+    "task": "trucks.tasks.sweep_trip_imports",
+    "schedule": 300.0,
+    "options": {"expires": 300.0},
+}

@@ -58,8 +58,10 @@ from tests.factories import (
     make_trip,
     staff_user,
 )
+from tests.trucks.importing import csv_bytes
 from trucks import services as trucks_services
 from trucks.models import Trip
+from trucks.services import imports as trip_imports
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_transaction")]
 
@@ -98,6 +100,14 @@ OWNERS = {
     "POST /api/v1/exports/": "official",
     "GET /api/v1/exports/{id}/": "official",
     "GET /api/v1/exports/{id}/download/": "official",
+    "POST /api/v1/trip-imports/": "dispatcher",
+    "GET /api/v1/trip-imports/template.csv": "dispatcher",
+    "GET /api/v1/trip-imports/template.xlsx": "dispatcher",
+    "GET /api/v1/trip-imports/{id}/": "dispatcher",
+    "POST /api/v1/trip-imports/{id}/confirm/": "dispatcher",
+    "GET /api/v1/trip-imports/{id}/errors/": "dispatcher",
+    "GET /api/v1/trip-imports/{id}/errors.csv": "dispatcher",
+    "GET /api/v1/trip-imports/{id}/errors.xlsx": "dispatcher",
 }
 # Property-based cases per operation and role. Each draws from three sources (valid inputs,
 # invalid inputs, real ids in the path), so this is a handful of each.
@@ -142,6 +152,7 @@ class World:
             ("/webhooks/", "subscription"),
             ("/exports/", "export"),
             ("/trip-series/", "series"),
+            ("/trip-imports/", "trip_import"),
         ):
             if prefix + "{id}" in path:
                 values["id"] = self.ids[name]
@@ -216,6 +227,12 @@ def world(
     export = exports.export_queue(actor=users["official"], spec=spec)
     settings.EXPORTS_DIR = str(tmp_path)
     exports.export_build(export_id=export.pk)  # built, so its download answers with the file
+    imported = trip_imports.trip_import_upload(
+        actor=users["dispatcher"],
+        file_name="trips.csv",
+        content=csv_bytes([{"vehicle_plate": "X"}]),
+    )
+    trip_imports.trip_import_validate(import_id=imported.pk)  # checked: its errors answer
     return World(
         checkpoint=checkpoint,
         keys={role: Token.objects.create(user=user).key for role, user in users.items()},
@@ -227,6 +244,7 @@ def world(
             "delivery": list(subscription.deliveries.values_list("pk", flat=True)),
             "export": [export.pk],
             "series": [series.pk],
+            "trip_import": [imported.pk],
         },
     )
 

@@ -7,6 +7,7 @@ Single-row rules live here; operations that write live in ``trucks.services``.
 from trucks.models.changes import TripChange
 from trucks.models.companies import Company, CompanyMember, Language
 from trucks.models.fleet import Driver, Vehicle
+from trucks.models.imports import TripImport, TripImportRow
 from trucks.models.passes import Colour, Pass, PassStatus
 from trucks.models.policy import Policy
 from trucks.models.series import TripSeries
@@ -27,6 +28,8 @@ __all__ = [
     "TestResult",
     "Trip",
     "TripChange",
+    "TripImport",
+    "TripImportRow",
     "TripSeries",
     "TripStatus",
     "Vehicle",

@@ -147,6 +147,12 @@ class Trip(Counted):
         related_name="trips",
         db_index=False,
     )
+    # The row of an imported file the trip was registered from (sha256 of the company and the
+    # row's values, ``trucks.importing.rows``): one trip per key and company, so a file
+    # uploaded twice, or confirmed twice at once, registers each row once.
+    import_key = models.CharField(
+        _("import key"), max_length=64, blank=True, default="", editable=False
+    )
     # The travel history is written once, at registration, so it needs no history of its own.
     history = HistoricalRecords(excluded_fields=["counted"])
 
@@ -190,6 +196,11 @@ class Trip(Counted):
             models.CheckConstraint(
                 condition=Q(planned_departure__gt=models.F("planned_arrival")),
                 name="trip_departure_after_arrival",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "import_key"],
+                condition=~Q(import_key=""),
+                name="trip_import_key_unique",
             ),
         ]
 

@@ -116,7 +116,16 @@ class TripInputSerializer(serializers.Serializer[Any]):
             self.fields["vehicle_plate"].required = False  # the vehicle chosen names it
 
     def to_trip_data(self) -> services.TripData:
-        data = self.validated_data
+        return self.trip_data_from(self.validated_data)
+
+    def trip_data_of(self, data: Any) -> services.TripData:
+        """Many inputs through one serializer (an import's rows): its fields are built once
+        rather than per input. DRF's ``ValidationError`` with the same messages as
+        ``is_valid``'s. Not for an input naming a vehicle by id (``__init__``'s case)."""
+        return self.trip_data_from(self.run_validation(data))
+
+    @staticmethod
+    def trip_data_from(data: Any) -> services.TripData:
         driver = data.get("driver")
         return services.TripData(
             vehicle_plate=data.get("vehicle_plate", ""),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -20,19 +20,28 @@ from trucks.services.policy import pass_window, policy_current
 
 
 def trip_grade(
-    *, trip: Trip, policy: Policy, travel_history: Sequence[str] | None = None
+    *,
+    trip: Trip,
+    policy: Policy,
+    travel_history: Sequence[str] | None = None,
+    raised_risks: Mapping[str, str] | None = None,
 ) -> grading.Grade:
+    """The trip's grade; ``raised_risks`` (every region whose level is not low, read once for
+    many trips) spares the query for them."""
     history = (
         list(travel_history)
         if travel_history is not None
         else list(trip.travel_history.values_list("code", flat=True))
     )
     codes = grading.ancestor_codes([trip.origin_region_id, *history])
-    risk = dict(
-        Region.objects.filter(code__in=codes)
-        .exclude(risk_level="low")
-        .values_list("code", "risk_level")
-    )
+    if raised_risks is not None:
+        risk = {code: raised_risks[code] for code in codes if code in raised_risks}
+    else:
+        risk = dict(
+            Region.objects.filter(code__in=codes)
+            .exclude(risk_level="low")
+            .values_list("code", "risk_level")
+        )
     return grading.grade(
         rules=policy,
         origin=trip.origin_region_id,
@@ -51,13 +60,19 @@ def pass_issue(
     travel_history: Sequence[str] | None = None,
     replacing: str = Pass.REISSUED,
     actor: User | None = None,
+    new_trip: bool = False,
+    raised_risks: Mapping[str, str] | None = None,
 ) -> Pass:
     """Grade the trip and issue its pass, revoking any pass it held before (one active pass per
-    trip, enforced by a partial unique index as well) for the reason ``replacing``."""
+    trip, enforced by a partial unique index as well) for the reason ``replacing``; a trip
+    written in this transaction (``new_trip``) has none to revoke."""
     policy = policy or policy_current()
     now = timezone.now()
-    revoke_active_passes(trip=trip, reason=replacing, now=now, actor=actor)
-    result = trip_grade(trip=trip, policy=policy, travel_history=travel_history)
+    if not new_trip:
+        revoke_active_passes(trip=trip, reason=replacing, now=now, actor=actor)
+    result = trip_grade(
+        trip=trip, policy=policy, travel_history=travel_history, raised_risks=raised_risks
+    )
     valid_from, valid_until = pass_window(
         policy=policy, arrival=trip.planned_arrival, departure=trip.planned_departure
     )

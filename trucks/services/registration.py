@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from passcode_portal.errors import PermissionDenied
-from places.models import Checkpoint, Region
+from places.models import Checkpoint
 from trucks import signals, validators
 from trucks.models import (
     CargoCategory,
@@ -28,9 +28,11 @@ from trucks.models import (
 )
 from trucks.roles import Role, roles_of
 from trucks.selectors import company_of
+from trucks.services.facts import TripFacts
 from trucks.services.fleet import (
     check_vehicle_free,
     driver_upsert,
+    refuse_foreign_plate,
     trip_from_records,
     vehicle_locked,
 )
@@ -43,7 +45,6 @@ from trucks.services.inputs import (
     validate_test,
 )
 from trucks.services.passes import pass_issue
-from trucks.services.policy import policy_current
 from trucks.services.whitelist import whitelist_match
 
 # A truck cab seats the driver and at most four others.
@@ -51,32 +52,86 @@ MAX_CO_RIDERS = 4
 MAX_TRAVEL_HISTORY = 30
 
 
+@dataclass(frozen=True)
+class CheckedTrip:
+    """A registration whose every field passed its checks: what writing it needs."""
+
+    acting: _Actor
+    data: TripData
+    parties: _Parties
+    route: _Route
+    policy: Policy
+    now: datetime
+
+
+def trip_validate(*, actor: User, data: TripData, facts: TripFacts | None = None) -> CheckedTrip:
+    """Every check ``trip_register`` makes, writing nothing: the same ``DomainError`` with the
+    same messages (field faults, a plate another company holds, a vehicle already booked). A
+    file's import checks each row with it before anything is registered."""
+    facts = facts or TripFacts()
+    checked = _checked(actor, data, facts)
+    vehicle = facts.vehicle(checked.parties.plate)
+    if vehicle is not None:  # a plate never seen is nobody's and is free
+        refuse_foreign_plate(vehicle, checked.acting.company, "vehicle_plate")
+        if facts.may_be_booked(vehicle):
+            check_vehicle_free(
+                vehicle=vehicle,
+                arrival=checked.data.planned_arrival,
+                departure=checked.data.planned_departure,
+                actor=actor,
+            )
+    return checked
+
+
 @transaction.atomic
-def trip_register(*, actor: User, data: TripData, announce: bool = True) -> Trip:
-    """Register a trip, grade it and issue its pass, all or nothing. ``announce=False`` leaves
-    telling the driver to the caller (a series tells each driver once, not once per trip)."""
+def trip_register(
+    *,
+    actor: User,
+    data: TripData,
+    facts: TripFacts | None = None,
+    import_key: str = "",
+    announce: bool = True,
+) -> Trip:
+    """Register a trip, grade it and issue its pass, all or nothing. ``import_key`` names the
+    row of an imported file it comes from: the database holds one trip per key and company.
+    ``announce=False`` leaves telling the driver to the caller (a series tells each driver once,
+    not once per trip)."""
+    facts = facts or TripFacts()
+    checked = _checked(actor, data, facts)
+    acting, data = checked.acting, checked.data
+    vehicle = _vehicle_free(actor, acting, checked.parties.plate, data)
+    trip = _trip_written(actor, checked, vehicle, import_key)
+    pass_ = pass_issue(
+        trip=trip,
+        policy=checked.policy,
+        travel_history=checked.route.history,
+        new_trip=True,
+        raised_risks=facts.raised_risks(),
+    )
+    # The driver is told at once, with the signed link to the pass (many never sign up): the
+    # notifications app queues the message in this transaction.
+    if announce:
+        signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)
+    return trip
+
+
+def _checked(actor: User, data: TripData, facts: TripFacts) -> CheckedTrip:
+    """The checks of a registration, one rule each, every fault collected before raising."""
     acting = _acting_for(actor)
-    policy = policy_current()
+    policy = facts.policy()
     now = timezone.now()
     errors = FieldErrors()
     # The records are the dispatchers' to name (only they list them): a driver has none.
     data = trip_from_records(errors, data, acting.company if acting.driver is None else None)
     parties = _parties(errors, data, acting)
-    route = _route(errors, data)
+    route = _route(errors, data, facts)
     _validate_cargo(errors, data)
     validate_test(errors, data.test_result, data.test_sampled_at, now)
     _validate_times(errors, data, policy, now)
     if data.multi_entry:
         _validate_multi_entry(errors, data, policy, acting.company, parties.plate)
     errors.raise_if_any()
-    vehicle = _vehicle_free(actor, acting, parties.plate, data)
-    trip = _trip_written(actor, acting, data, parties, route, vehicle, now)
-    pass_ = pass_issue(trip=trip, policy=policy, travel_history=route.history)
-    # The driver is told at once, with the signed link to the pass (many never sign up): the
-    # notifications app queues the message in this transaction.
-    if announce:
-        signals.trip_registered.send(sender=Trip, trip=trip, pass_=pass_)
-    return trip
+    return CheckedTrip(acting, data, parties, route, policy, now)
 
 
 @dataclass
@@ -171,7 +226,7 @@ class _Route:
     consignee: Company | None
 
 
-def _route(errors: FieldErrors, data: TripData) -> _Route:
+def _route(errors: FieldErrors, data: TripData, facts: TripFacts) -> _Route:
     history_codes = list(dict.fromkeys(c.strip() for c in data.travel_history if c.strip()))
     if len(history_codes) > MAX_TRAVEL_HISTORY:
         errors.add(
@@ -179,7 +234,7 @@ def _route(errors: FieldErrors, data: TripData) -> _Route:
             _("List at most %(n)d regions.") % {"n": MAX_TRAVEL_HISTORY},
         )
     codes = {data.origin_region, *history_codes}
-    known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True))
+    known = facts.known_regions(codes)
     if data.origin_region not in known:
         errors.add("origin_region", _("Choose a region from the list."))
     unknown = [c for c in history_codes if c not in known]
@@ -189,13 +244,13 @@ def _route(errors: FieldErrors, data: TripData) -> _Route:
             _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown[:5])},
         )
 
-    checkpoint = Checkpoint.objects.filter(code=data.entry_checkpoint, active=True).first()
+    checkpoint = facts.open_checkpoint(data.entry_checkpoint)
     if checkpoint is None:
         errors.add("entry_checkpoint", _("Choose an open checkpoint from the list."))
 
     consignee = None
     if data.consignee is not None:
-        consignee = Company.objects.filter(pk=data.consignee, is_consignee=True).first()
+        consignee = facts.consignee(data.consignee)
         if consignee is None:
             errors.add("consignee", _("Choose a consignee from the list."))
 
@@ -286,17 +341,10 @@ def _vehicle_free(actor: User, acting: _Actor, plate: str, data: TripData) -> Ve
     return vehicle
 
 
-def _trip_written(
-    actor: User,
-    acting: _Actor,
-    data: TripData,
-    parties: _Parties,
-    route: _Route,
-    vehicle: Vehicle,
-    now: datetime,
-) -> Trip:
+def _trip_written(actor: User, checked: CheckedTrip, vehicle: Vehicle, import_key: str) -> Trip:
     """The trip's rows: the driver (found or made), the trip with its reference, its travel
     history and its co-riders. The checks have passed, so the driver and checkpoint are known."""
+    acting, data, parties, route = checked.acting, checked.data, checked.parties, checked.route
     assert parties.driver is not None and route.checkpoint is not None
     driver = acting.driver or driver_upsert(company=acting.company, person=parties.driver)
     trip = Trip.objects.create(
@@ -316,7 +364,8 @@ def _trip_written(
         test_result=data.test_result,
         test_sampled_at=data.test_sampled_at if data.test_result != TestResult.NONE else None,
         multi_entry=data.multi_entry,
-        created_at=now,
+        created_at=checked.now,
+        import_key=import_key,
     )
     trip.reference = trip_reference(trip)
     Trip.objects.filter(pk=trip.pk).update(reference=trip.reference)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from notifications import reminders
 from notifications import sending as notify
-from passcode_portal.tasks import RETRY, enqueue_on_commit
+from passcode_portal.tasks import RETRY, enqueue_once_on_commit
 
 __all__ = ["kick_sender", "reclaim_notifications", "send_notifications", "send_reminders"]
 
@@ -46,8 +46,9 @@ def reclaim_notifications() -> int:
 def kick_sender() -> None:
     """Ask a worker to send the outbox once the current transaction commits. Call it after
     queueing rows (``notifications.outbox.queue``); if the broker is down, nothing fails and the
-    periodic run sends the rows."""
-    enqueue_on_commit(send_notifications)
+    periodic run sends the rows. Once per transaction: one send takes every row pending, so an
+    import registering hundreds of trips in a transaction asks for one, not one per trip."""
+    enqueue_once_on_commit(send_notifications)
 
 
 @shared_task(soft_time_limit=240, time_limit=300, **RETRY)

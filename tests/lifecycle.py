@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from kombu import pools as kombu_pools
 
 from passcode_portal.celery import app
@@ -142,3 +143,10 @@ def bulk_passes(
             for t in trips
         ]
     )
+
+
+def setup_committed() -> None:
+    """What a test set up was committed long ago, and the send it asked for has run: a test runs
+    in one transaction, where a send still asked for would stand for every later one (the
+    sender is asked once per transaction, ``notifications.tasks.kick_sender``)."""
+    transaction.get_connection().run_on_commit.clear()

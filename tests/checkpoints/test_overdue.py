@@ -25,7 +25,7 @@ from notifications.models import Notification
 from tests.checkpoints.scanning import open_trip, scan, token_of
 from tests.factories import CheckpointFactory, CompanyFactory, consignee_user, staff_user
 from tests.factories import dispatcher as make_dispatcher
-from tests.lifecycle import bulk_passes, task_names
+from tests.lifecycle import bulk_passes, setup_committed, task_names
 from tests.notifications.notifying import sms_outbox_fixture  # noqa: F401
 from trucks.models import Trip, TripStatus
 
@@ -277,6 +277,7 @@ def test_overdue_trucks_cost_the_same_statements_however_many(
 def test_the_task_flags_and_kicks_the_sender(
     entered: Trip, django_capture_on_commit_callbacks: Any
 ) -> None:
+    setup_committed()
     with time_machine.travel(NOW + 6 * HOURS, tick=False):
         with django_capture_on_commit_callbacks() as callbacks:
             assert lifecycle_tasks.flag_overdue_trips() == 1

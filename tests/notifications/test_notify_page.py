@@ -26,6 +26,7 @@ from tests.factories import (
     make_trip,
     staff_user,
 )
+from tests.lifecycle import setup_committed
 from tests.notifications.notifying import (  # noqa: F401 -- fixtures
     Gateway,
     gateway_fixture,
@@ -140,6 +141,7 @@ def test_a_failed_sms_is_shown_and_sent_again(
         clock.shift(timedelta(minutes=1))
         notify.notifications_send_due()
     assert Notification.objects.get(pk=row.pk).status == OutboxStatus.FAILED
+    setup_committed()
 
     client = client_for(official)
     assert "SMS: gateway answered 500: upstream busy" in client.get(URL).content.decode()

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import transaction
 from django.test import Client
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -107,6 +108,21 @@ def test_the_sender_is_asked_after_commit(
         for callback in callbacks:
             callback()
     apply_async.assert_called_once()
+
+
+def test_trips_registered_in_one_transaction_ask_for_one_send(
+    dispatcher: Any, checkpoint: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # An import registers its rows a chunk per transaction: one send takes every row pending,
+    # so the broker is asked once for the chunk, not once per trip.
+    with (
+        mock.patch.object(notify_tasks.send_notifications, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+    ):
+        trips = [make_trip(dispatcher, checkpoint) for _ in range(3)]
+    apply_async.assert_called_once()
+    assert Notification.objects.filter(trip__in=trips, template="pass_issued").count() == 3
 
 
 def test_a_broker_down_at_registration_loses_nothing(

@@ -18,7 +18,11 @@ from notifications import tasks as notify_tasks
 from notifications.models import Notification
 from passcode_portal.celery import app
 from passcode_portal.outbox import OutboxStatus
-from tests.notifications.notifying import overdue_exit_rows, sms_outbox_fixture  # noqa: F401 -- fixtures
+from tests.lifecycle import setup_committed
+from tests.notifications.notifying import (  # noqa: F401 -- fixtures
+    overdue_exit_rows,
+    sms_outbox_fixture,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +65,7 @@ def test_the_sweep_puts_stuck_rows_back_and_asks_for_a_send(
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         overdue_exit_rows(2)
+        setup_committed()
         notify.notifications_claim()
         clock.shift(timedelta(minutes=11))
         with (

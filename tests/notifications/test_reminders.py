@@ -14,7 +14,7 @@ import time_machine
 from notifications import messages, reminders, tasks
 from notifications.models import Notification
 from tests.factories import make_trip
-from tests.lifecycle import task_names
+from tests.lifecycle import setup_committed, task_names
 from trucks import services
 from trucks.links import pass_link_url
 from trucks.models import Driver, Pass, Trip, TripStatus
@@ -132,6 +132,7 @@ def test_the_task_run_twice_reminds_once_and_kicks_the_sender(
     dispatcher: Any, checkpoint: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     trip = ahead(dispatcher, checkpoint, test_sampled_at=NOW)  # fresh: no test reminder
+    setup_committed()
     with time_machine.travel(Pass.objects.get(trip=trip).valid_from - timedelta(hours=11)):
         with django_capture_on_commit_callbacks() as callbacks:
             assert tasks.send_reminders() == 1

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The cab's co-rider columns. Registration allows fewer (``MAX_CO_RIDERS``): a file may still
 # fill the last slot and get the services' own message for it.
@@ -52,7 +53,7 @@ COLUMNS: tuple[Column, ...] = (
         Column(f"co_rider_{n}_{part}", _co_rider(n, label), False)
         for n in range(1, CO_RIDER_SLOTS + 1)
         for part, label in (
-            ("name", _("name")),
+            ("name", pgettext_lazy("person", "name")),
             ("id_number", _("ID number")),
             ("phone", _("mobile number")),
         )

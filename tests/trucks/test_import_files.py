@@ -4,6 +4,7 @@ with a 400 on ``file`` in the user's language."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,6 +99,37 @@ def test_a_file_over_the_size_limit_is_refused(client: Any) -> None:
     )
 
 
+def test_a_csv_with_a_quote_left_open_is_refused(client: Any, checkpoint: Any) -> None:
+    # The open quote swallows the rest of the file into one cell, longer than the csv module
+    # reads: a refusal on the file, not a server error.
+    content = csv_bytes([good_row(checkpoint.code)]) + b'"' + b"x" * 200_000 + b"\n"
+    assert _refusal(_upload(client, content)) == (
+        400,
+        "unknown_format",
+        ["This CSV file cannot be read: check that each quote is closed."],
+    )
+
+
+def test_a_sheet_of_blank_rows_past_the_limit_is_refused_without_reading_it_all(
+    client: Any, checkpoint: Any
+) -> None:
+    # A few kilobytes zipped: a header, one row, then rows of nothing but a blank cell far out
+    # to the right, as a sheet formatted down to its millionth row looks.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    for line in table([good_row(checkpoint.code)]):
+        sheet.append(line)
+    for _i in range(2 * reading.MAX_ROWS):
+        sheet.append([None] * 300 + [" "])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert _refusal(_upload(client, buffer.getvalue(), "trips.xlsx")) == (
+        400,
+        "too_many_rows",
+        ["The file has more than 10,000 rows: import at most 10,000 at a time."],
+    )
+
+
 def test_a_header_row_with_no_known_column_is_refused(client: Any) -> None:
     status, code, _messages = _refusal(_upload(client, b"name,amount\nfoo,1\n"))
     assert (status, code) == (400, "unknown_columns")
@@ -123,6 +155,7 @@ def test_headers_in_english_chinese_or_api_names_are_all_accepted(
 ) -> None:
     with translation.override("zh-hans"):
         chinese = columns.headers()
+    assert chinese[:3] == ["车牌号", "司机姓名", "司机身份证号"]
     with translation.override("en"):
         english = [f"  {h.upper()} " for h in columns.headers()]  # case and spaces
     for n, headers in enumerate((english, chinese, list(columns.FIELDS))):

@@ -21,11 +21,16 @@ from openpyxl import load_workbook
 from passcode_portal.errors import DomainError
 from trucks.importing import columns
 
-# A day's trips for a large fleet; the worker checks and registers them in about a minute.
+# A day's trips for a large fleet; a worker checks them in seconds and registers them in minutes.
 MAX_ROWS = 10_000
 # 10,000 rows of 31 columns take about 3 MB as CSV and 1.5 MB as Excel: room for long texts.
 MAX_BYTES = 10 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
+# A sheet's blank lines are skipped but still read: past this many lines, blank or not, the file
+# is refused as too long, so a sheet of a million formatted but empty rows (a few kilobytes
+# zipped) cannot keep a request reading. Columns past the template's are never read.
+_MAX_LINES = 2 * MAX_ROWS
+_MAX_COLUMNS = 100
 
 
 @dataclass(frozen=True)
@@ -66,20 +71,26 @@ def sheet_read(content: bytes) -> Sheet:
     fields_at = _fields_at(header)
     rows: list[tuple[int, dict[str, Any]]] = []
     for number, line in enumerate(lines, start=2):
+        if number > _MAX_LINES:
+            raise _too_many_rows()
         if all(_blank(c) for c in line):
             continue
         if len(rows) == MAX_ROWS:
-            raise refused(
-                _("The file has more than %(n)s rows: import at most %(n)s at a time.")
-                % {"n": f"{MAX_ROWS:,}"},
-                "too_many_rows",
-            )
+            raise _too_many_rows()
         cells = {field: line[i] for i, field in fields_at.items() if i < len(line)}
         rows.append((number, cells))
     if not rows:
         raise refused(_("The file has a header but no rows."), "empty_file")
     header_of = {field: str(header[i]).strip() for i, field in fields_at.items()}
     return Sheet(format=format, header_of=header_of, rows=rows)
+
+
+def _too_many_rows() -> DomainError:
+    return refused(
+        _("The file has more than %(n)s rows: import at most %(n)s at a time.")
+        % {"n": f"{MAX_ROWS:,}"},
+        "too_many_rows",
+    )
 
 
 def _blank(cell: Any) -> bool:
@@ -122,7 +133,17 @@ def _csv_lines(content: bytes) -> Iterator[list[Any]]:
             raise refused(
                 _("This is neither a CSV nor an Excel (xlsx) file."), "unknown_format"
             ) from None
-    return iter(csv.reader(io.StringIO(text, newline="")))
+
+    def lines() -> Iterator[list[Any]]:
+        try:
+            yield from csv.reader(io.StringIO(text, newline=""))
+        except csv.Error:  # a quote left open, swallowing the rest into one huge cell
+            raise refused(
+                _("This CSV file cannot be read: check that each quote is closed."),
+                "unknown_format",
+            ) from None
+
+    return lines()
 
 
 def _xlsx_lines(content: bytes) -> Iterator[list[Any]]:
@@ -138,7 +159,7 @@ def _xlsx_lines(content: bytes) -> Iterator[list[Any]]:
 
     def lines() -> Iterator[list[Any]]:
         try:
-            for values in sheet.iter_rows(values_only=True):
+            for values in sheet.iter_rows(values_only=True, max_col=_MAX_COLUMNS):
                 yield list(values)
         finally:
             book.close()

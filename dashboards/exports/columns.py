@@ -23,23 +23,13 @@ from django.utils.translation import gettext_lazy as _
 from checkpoints.models import Direction, LandingTest, Reason, Verdict, Warning
 from dashboards import selectors
 from dashboards.periods import Period
+from passcode_portal.cells import formula_safe
 from places.models import Checkpoint
 from trucks.models import CargoCategory, TestResult, TripStatus
 
 # Rows fetched per round trip of the cursor.
 CHUNK = 2000
-# A cell a spreadsheet would read as a formula (=, +, -, @, or a tab or carriage return that
-# some programs strip first) gets a leading apostrophe, so a plate or a name typed by anyone
-# cannot run in the official's spreadsheet (CSV or formula injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Value = str | int | datetime | None
-
-
-def safe(value: Value) -> Value:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 Reader = Callable[[Mapping[str, Any]], Value]
@@ -119,7 +109,7 @@ class Table:
         readers = [column.reader() for column in self.columns]
         values = self.queryset(period, checkpoint).values(*self.fields)
         for row in values.iterator(chunk_size=CHUNK):
-            yield [safe(read(row)) for read in readers]
+            yield [formula_safe(read(row)) for read in readers]
 
 
 TRIPS = Table(

@@ -176,6 +176,17 @@ def _urls(trip_import: TripImport) -> list[tuple[str, str]]:
     ]
 
 
+def test_the_error_report_never_gives_back_a_formula(client: Any, checkpoint: Any) -> None:
+    # A cell typed as a formula comes back as text in both reports: opening the report must
+    # not run what someone put in the file.
+    formula = '=HYPERLINK("http://evil.example/","x")'
+    body = _upload(client, csv_bytes([good_row(checkpoint.code, 104, driver_phone=formula)])).json()
+    imports.trip_import_validate(import_id=body["id"])
+    csv_report = read_csv(client.get(f"{BASE}{body['id']}/errors.csv").content)
+    xlsx_report = read_xlsx(client.get(f"{BASE}{body['id']}/errors.xlsx").content)
+    assert csv_report[1][2] == xlsx_report[1][2] == "'" + formula
+
+
 @pytest.mark.parametrize("role", ["driver", "staff", "official", "consignee", "anonymous"])
 def test_only_dispatchers_may_use_any_endpoint(
     role: str, dispatcher: Any, checkpoint: Any, company: Any

@@ -1,7 +1,8 @@
 """Writing the import's small files, the template and the error report, as CSV or Excel.
 
 CSV starts with a UTF-8 byte-order mark, without which Excel reads it in the machine's code
-page and garbles every Chinese character."""
+page and garbles every Chinese character. A cell typed by the dispatcher comes back in the error
+report as written, guarded against running as a formula (``passcode_portal.cells``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from passcode_portal.cells import formula_safe
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -27,7 +30,10 @@ def table_bytes(
         sheet.append(list(headers))
         for row in rows:
             sheet.append(
-                [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+                [
+                    ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
+                    for v in map(formula_safe, row)
+                ]
             )
         out = io.BytesIO()
         book.save(out)
@@ -36,5 +42,5 @@ def table_bytes(
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows([formula_safe(v) for v in row] for row in rows)
     return buffer.getvalue().encode("utf-8")

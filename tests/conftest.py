@@ -118,11 +118,25 @@ def keep_the_test_transaction() -> Iterator[None]:
     signals.request_finished.connect(close_old_connections)
 
 
-# Tests that take minutes run first, so that the parallel workers share out the rest around
-# them instead of one worker starting them when the others are nearly done (the suite's wall
-# time is then about its work halved, not that plus the longest test).
+# Tests that take minutes start as soon as the transactional tests start (pytest-django runs
+# those after the others, since each flushes the database when it ends), so that the parallel
+# workers share out the rest around them instead of one worker starting them when the others
+# are nearly done: the suite's wall time is then about its work halved, not that plus the
+# longest test.
 LONGEST_FIRST = ("tests/integration/test_import_worker.py::",)
 
 
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(fixtures)
+    )
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django has put the transactional tests last
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+    longest = [item for item in items if item.nodeid.startswith(LONGEST_FIRST)]
+    rest = [item for item in items if not item.nodeid.startswith(LONGEST_FIRST)]
+    start = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = [*rest[:start], *longest, *rest[start:]]

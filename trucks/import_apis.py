@@ -19,7 +19,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from passcode_portal.api import ErrorSerializer
-from passcode_portal.errors import PermissionDenied
 from trucks import selectors
 from trucks.importing import columns, files, reading
 from trucks.models import TripImport
@@ -38,8 +37,8 @@ _ERRORS: dict[int | tuple[int, str], Any] = {401: ErrorSerializer, 403: _FORBIDD
 
 def _dispatcher(request: Request) -> User:
     user = request.user
-    if not isinstance(user, User) or selectors.company_of(user) is None:
-        raise PermissionDenied("not_a_dispatcher", _("Only a company's dispatchers import trips."))
+    imports.importing_company(user)
+    assert isinstance(user, User)  # a company's dispatcher is signed in
     return user
 
 

@@ -29,8 +29,8 @@ from passcode_portal.errors import DomainError, PermissionDenied
 from trucks import signals
 from trucks.importing import reading
 from trucks.importing.rows import api_data, row_key, text
-from trucks.models import Trip, TripImport, TripImportRow
-from trucks.selectors import company_of, consignees_list
+from trucks.models import Company, Trip, TripImport, TripImportRow
+from trucks.selectors import AnyUser, company_of, consignees_list
 from trucks.serializers.trips import TripInputSerializer
 from trucks.services.facts import TripFacts
 from trucks.services.import_checks import (
@@ -53,12 +53,19 @@ REGISTER_CHUNK = 200
 STUCK_AFTER = timedelta(minutes=10)
 
 
+def importing_company(actor: AnyUser) -> Company:
+    """The company whose trips ``actor`` imports: only a company's dispatchers import (the API,
+    the pages and the upload ask here)."""
+    company = company_of(actor)
+    if company is None:
+        raise PermissionDenied("not_a_dispatcher", _("Only company dispatchers import trips."))
+    return company
+
+
 def trip_import_upload(*, actor: User, file_name: str, content: bytes) -> TripImport:
     """Read the file (refused with a 400 on ``file`` if it is no file of trips) and queue it
     to be checked."""
-    company = company_of(actor)
-    if company is None:
-        raise PermissionDenied("not_allowed", _("Only company dispatchers import trips."))
+    company = importing_company(actor)
     sheet = reading.sheet_read(content)
     trip_import = TripImport(
         company=company,

@@ -28,10 +28,10 @@ RECENT = 20
 
 
 def _dispatcher(request: HttpRequest) -> Any:
-    company = selectors.company_of(request.user)
-    if company is None:
-        raise PermissionDenied(_("Only company dispatchers import trips."))
-    return company
+    try:
+        return imports.importing_company(request.user)
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from None
 
 
 def _import(request: HttpRequest, import_id: int) -> TripImport:
